@@ -1,0 +1,18 @@
+using DefenseBench.Core.Data;
+using DefenseBench.Core.Randomness;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Core.Attacks;
+
+/// <summary>Auxiliary data an attacker may hold (LLG+): samples of the training distribution, not the victims'.</summary>
+public interface IAuxiliaryData
+{
+    ImageShape Shape { get; }
+    int NumClasses { get; }
+
+    /// <summary><paramref name="perClass"/> distinct images of every class, class-major ([C·perClass, ...]), with labels.</summary>
+    (Tensor Images, int[] Labels) Pool(int perClass, Rng rng, Device device);
+}
+
+/// <summary>What the harness lends an attack besides the view: the device, a seeded stream, auxiliary data.</summary>
+public sealed record AttackContext(Device Device, Rng Rng, IAuxiliaryData? Auxiliary = null);

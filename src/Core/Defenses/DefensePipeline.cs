@@ -1,0 +1,65 @@
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Randomness;
+
+namespace DefenseBench.Core.Defenses;
+
+/// <summary>
+/// Client-side defences applied in order, then plain or protected aggregation. The order is part of the canonical
+/// name: "dpsgd(clip=1,z=0.5)>topk(keep=0.1,scope=layer,ef=off)"; no stages is "none".
+/// </summary>
+public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages, IAggregationDefense? Aggregation = null)
+{
+    public static readonly DefensePipeline None = new([]);
+
+    /// <summary>
+    /// A pipeline from stages in the order written: client-side stages first, at most one aggregation-side stage, last.
+    /// Throws <see cref="ArgumentException"/> with the reason otherwise (matrix validation reports it with the line).
+    /// </summary>
+    public static DefensePipeline From(IReadOnlyList<IDefense> stages)
+    {
+        var client = new List<IClientDefense>();
+        IAggregationDefense? aggregation = null;
+        foreach (var stage in stages)
+        {
+            if (aggregation != null)
+                throw new ArgumentException($"{aggregation.Canonical} aggregates the uploads, so it must be the last stage of a pipeline");
+            switch (stage)
+            {
+                case IClientDefense c: client.Add(c); break;
+                case IAggregationDefense a: aggregation = a; break;
+                default: throw new ArgumentException($"{stage.Canonical} is neither a client-side nor an aggregation defence");
+            }
+        }
+        return new DefensePipeline(client, aggregation);
+    }
+
+    public string Canonical
+    {
+        get
+        {
+            var names = ClientStages.Select(s => s.Canonical).ToList();
+            if (Aggregation != null) names.Add(Aggregation.Canonical);
+            return names.Count == 0 ? "none" : string.Join(">", names);
+        }
+    }
+
+    /// <summary>Per-client sessions for one FL run (state such as error feedback lives in them).</summary>
+    public IReadOnlyList<IClientDefenseSession>[] OpenSessions(int clients) =>
+        Enumerable.Range(0, clients).Select(k => (IReadOnlyList<IClientDefenseSession>)ClientStages.Select(s => s.Open(k)).ToArray()).ToArray();
+
+    /// <summary>Runs one client's upload through its sessions in order.</summary>
+    public static Update ApplyClient(IReadOnlyList<IClientDefenseSession> sessions, Update upload, Rng rng)
+    {
+        foreach (var session in sessions) upload = session.Apply(upload, rng);
+        return upload;
+    }
+
+    /// <summary>The server view for one round: individual uploads unless an aggregation defence hides them.</summary>
+    public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng)
+    {
+        var weights = info.BatchSizes.Select(b => (double)b).ToArray();
+        return Aggregation == null
+            ? new ServerView(model, uploads, Federation.Aggregation.WeightedMean(uploads, weights), info)
+            : new ServerView(model, null, Aggregation.Aggregate(uploads, weights, rng), info);
+    }
+}

@@ -1,0 +1,32 @@
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Randomness;
+
+namespace DefenseBench.Core.Defenses;
+
+/// <summary>A defence as named in the CSV: its canonical string carries every parameter.</summary>
+public interface IDefense
+{
+    /// <summary>e.g. "topk(keep=0.1,scope=layer,ef=off)".</summary>
+    string Canonical { get; }
+}
+
+/// <summary>A client-side transform of uploads (compression, clipping, noise).</summary>
+public interface IClientDefense : IDefense
+{
+    /// <summary>Starts the defence for one client; the session keeps per-client state such as error-feedback residuals.</summary>
+    IClientDefenseSession Open(int client);
+}
+
+/// <summary>One client's defence across rounds.</summary>
+public interface IClientDefenseSession
+{
+    /// <summary>The defended upload; never modifies <paramref name="upload"/>.</summary>
+    Update Apply(Update upload, Rng rng);
+}
+
+/// <summary>An aggregation-side defence: after it, the server sees only the aggregate.</summary>
+public interface IAggregationDefense : IDefense
+{
+    /// <summary>The aggregate the server learns from the uploads (weights: FedAvg sample counts).</summary>
+    Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng);
+}

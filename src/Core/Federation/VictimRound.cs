@@ -1,0 +1,106 @@
+using DefenseBench.Core.Data;
+using DefenseBench.Core.Models;
+using DefenseBench.Core.Randomness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Core.Federation;
+
+/// <summary>One client's private data for a round: a batch per local step and the true label counts over all steps.</summary>
+public sealed record ClientData(IReadOnlyList<Batch> StepBatches, int[] TrueCounts)
+{
+    public int BatchSize => (int)StepBatches[0].Labels.shape[0];
+}
+
+/// <summary>
+/// The victims of one scenario and seed: the global model (after its training stage) and each client's private
+/// batches. A pure function of (scenario, seed): the model, the stage's batches and every client's labels and
+/// images come from streams derived from them, so all cells of the scenario see the same victims.
+/// Tensors belong to the dispose scope that was current when <see cref="Create"/> ran.
+/// </summary>
+public sealed class VictimRound
+{
+    private VictimRound(ScenarioSpec spec, IImageDataset dataset, Classifier model, IReadOnlyList<ClientData> clients, ulong seed, Device device)
+    {
+        Spec = spec;
+        Dataset = dataset;
+        Model = model;
+        Clients = clients;
+        Seed = seed;
+        Device = device;
+    }
+
+    public ScenarioSpec Spec { get; }
+    public IImageDataset Dataset { get; }
+    public Classifier Model { get; }
+    public IReadOnlyList<ClientData> Clients { get; }
+    public ulong Seed { get; }
+    public Device Device { get; }
+
+    public PublicInfo Info => new(Spec.NumClasses, Dataset.Shape, Spec.Protocol, Clients.Select(c => c.BatchSize).ToArray());
+
+    /// <summary>The seed of a scenario and trial, from which every stream of the round is derived.</summary>
+    public static ulong ScenarioSeed(ScenarioSpec spec, int trial) => Seeds.Derive(Seeds.FromText(spec.Canonical), trial);
+
+    public static VictimRound Create(ScenarioSpec spec, IImageDataset dataset, int trial, Device device)
+    {
+        ulong seed = ScenarioSeed(spec, trial);
+        var model = ModelCatalog.Create(spec.Model, dataset.Shape, spec.NumClasses, Rng.For(seed, "model").NextTorchSeed(), device);
+        Train(model, dataset, spec.Stage, Rng.For(seed, "stage"), device);
+        if (spec.Mode == ModelMode.Train) model.train(); else model.eval();
+        var clients = Enumerable.Range(0, spec.Clients)
+            .Select(k => DrawClient(spec, dataset, Rng.For(seed, "client", k), device))
+            .ToArray();
+        return new VictimRound(spec, dataset, model, clients, seed, device);
+    }
+
+    private static ClientData DrawClient(ScenarioSpec spec, IImageDataset dataset, Rng rng, Device device)
+    {
+        var dominant = LabelDistributions.DominantClasses(spec.NumClasses, rng);
+        var counts = new int[spec.NumClasses];
+        int draws = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
+        var batches = new List<Batch>();
+        for (int step = 0; step < draws; step++)
+        {
+            int[] labels = spec.Labels.Draw(spec.BatchSize, spec.NumClasses, dominant, rng);
+            batches.Add(LoadBatch(dataset, labels, rng, device));
+        }
+        while (batches.Count < spec.Protocol.Steps) batches.Add(batches[0]);
+        foreach (var batch in batches)
+            foreach (long label in batch.Labels.cpu().data<long>()) counts[label]++;
+        return new ClientData(batches, counts);
+    }
+
+    /// <summary>A batch with the given labels, each image drawn uniformly from its class in the train split.</summary>
+    public static Batch LoadBatch(IImageDataset dataset, IReadOnlyList<int> labels, Rng rng, Device device)
+    {
+        var indices = labels.Select(label =>
+        {
+            var pool = dataset.ClassIndices(Split.Train, label);
+            if (pool.Count == 0) throw new Components.InputException($"dataset {dataset.Name} has no training image of class {label}");
+            return pool[rng.NextInt(pool.Count)];
+        }).ToArray();
+        var (images, y) = dataset.Load(Split.Train, indices, device);
+        return new Batch(images, y);
+    }
+
+    /// <summary>The training stage: plain SGD on uniformly drawn training batches before the attack.</summary>
+    private static void Train(Classifier model, IImageDataset dataset, TrainingStage stage, Rng rng, Device device)
+    {
+        if (stage.Steps == 0) return;
+        model.train();
+        var parameters = model.parameters().ToArray();
+        int count = dataset.Count(Split.Train);
+        for (int step = 0; step < stage.Steps; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var indices = Enumerable.Range(0, stage.BatchSize).Select(_ => rng.NextInt(count)).ToArray();
+            var (images, labels) = dataset.Load(Split.Train, indices, device);
+            LocalTraining.SgdStep(model, parameters, new Batch(images, labels), stage.LearningRate);
+        }
+    }
+
+    /// <summary>Every client's undefended upload computed on <paramref name="model"/> (the global model unless a malicious server crafted another).</summary>
+    public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null) =>
+        Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches)).ToArray();
+}

@@ -1,0 +1,40 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DefenseBench.Core.Models;
+
+/// <summary>
+/// An image classifier whose last layer is a fully-connected layer named "fc". Attacks locate the last layer by that
+/// name (ALGORITHMS.md pitfall 4), never by parameter position, and can ask for the embedding e (the input of fc).
+/// </summary>
+public abstract class Classifier : Module<Tensor, Tensor>
+{
+    public const string FcWeight = "fc.weight";
+    public const string FcBias = "fc.bias";
+
+    protected Classifier(string name, int numClasses) : base(name) => NumClasses = numClasses;
+
+    public int NumClasses { get; }
+
+    /// <summary>The last fully-connected layer (C outputs).</summary>
+    public abstract Linear Fc { get; }
+
+    /// <summary>Width d of the embedding, the input of <see cref="Fc"/>.</summary>
+    public int EmbeddingSize => (int)Fc.weight!.shape[1];
+
+    /// <summary>Whether any batch-norm layer makes the output depend on the batch in train mode.</summary>
+    public virtual bool HasBatchNorm => false;
+
+    /// <summary>The embedding e(x) of a batch: everything before the last layer.</summary>
+    public abstract Tensor Embed(Tensor x);
+
+    public override Tensor forward(Tensor x) => Fc.forward(Embed(x));
+
+    /// <summary>Initialises every parameter from <paramref name="generator"/> (a CPU generator; call before moving to a device).</summary>
+    public abstract void Initialize(Generator generator);
+
+    /// <summary>Parameter names in autograd order, e.g. "conv1.weight", ..., "fc.weight", "fc.bias".</summary>
+    public IReadOnlyList<string> ParameterNames => named_parameters().Select(p => p.name).ToArray();
+}

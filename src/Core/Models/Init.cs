@@ -1,0 +1,50 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DefenseBench.Core.Models;
+
+/// <summary>Parameter initialisers that draw from an explicit generator, so a model is a function of its seed.</summary>
+public static class Init
+{
+    /// <summary>Every parameter of <paramref name="module"/> from U(low, high) (the DLG LeNet's init).</summary>
+    public static void UniformAll(Module module, double low, double high, Generator generator)
+    {
+        using var _ = torch.no_grad();
+        foreach (var (_, p) in module.named_parameters()) p.uniform_(low, high, generator);
+    }
+
+    /// <summary>
+    /// PyTorch's default for Conv and Linear layers: kaiming_uniform(a = √5) for weights, which is U(±1/√fan_in), and
+    /// U(±1/√fan_in) for biases. Batch-norm layers get weight 1 and bias 0.
+    /// </summary>
+    public static void PyTorchDefault(Module module, Generator generator)
+    {
+        using var _ = torch.no_grad();
+        foreach (var (_, child) in module.named_modules())
+        {
+            switch (child)
+            {
+                case Conv2d conv: FanIn(conv.weight!, conv.bias, generator); break;
+                case Linear linear: FanIn(linear.weight!, linear.bias, generator); break;
+                case BatchNorm2d bn:
+                    bn.weight!.fill_(1.0);
+                    bn.bias!.zero_();
+                    break;
+                case BatchNorm1d bn1:
+                    bn1.weight!.fill_(1.0);
+                    bn1.bias!.zero_();
+                    break;
+            }
+        }
+    }
+
+    private static void FanIn(Tensor weight, Tensor? bias, Generator generator)
+    {
+        long fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        weight.uniform_(-bound, bound, generator);
+        bias?.uniform_(-bound, bound, generator);
+    }
+}
