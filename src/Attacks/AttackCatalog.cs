@@ -1,0 +1,27 @@
+using DefenseBench.Attacks.LlgFamily;
+using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
+
+namespace DefenseBench.Attacks;
+
+/// <summary>Every attack by canonical id. Adding an attack = one file + one line here + one test file.</summary>
+public static class AttackCatalog
+{
+    private static readonly ParameterSpec Repeats =
+        ParameterSpec.Integer("repeats", 10, "repetitions n of the class-pure estimation batches", 1, 1000);
+
+    private static readonly ParameterSpec EstimatorSpec = ParameterSpec.Choice("estimator", "batched",
+        "batched: closed-form last-layer gradient, each input forwarded once; autograd: one backward pass per batch (the reference)",
+        "batched", "autograd");
+
+    public static readonly Catalog<IAttack> All = new Catalog<IAttack>()
+        .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", _ => new Llg())
+        .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs",
+            [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec],
+            v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v)))
+        .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class",
+            [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec],
+            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)));
+
+    private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
+}

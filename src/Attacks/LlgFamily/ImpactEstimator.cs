@@ -1,0 +1,90 @@
+using DefenseBench.Core.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DefenseBench.Attacks.LlgFamily;
+
+/// <summary>The impact m of one label occurrence and the per-class offset s (LLG* and LLG+).</summary>
+public sealed record ImpactEstimate(double Impact, double[] Offset);
+
+/// <summary>
+/// Estimates LLG's impact and offset from class-pure batches: for repetitions r = 1..n and classes i, a batch of B
+/// inputs all labelled i gives the row sums G^(i,r) of the FC weight gradient (U = 1, current model, no defences).
+/// With A_i = Σ_r G^(i,r): m = (1 + 1/C)/U · (1/n) Σ_r (1/(C·B)) Σ_i G^(i,r)_i and s_j = Σ_r Σ_{i≠j} G^(i,r)_j / (n(C−1)),
+/// exactly as the LLG code computes them.
+///
+/// Two ways to get A. <see cref="ClassSumsAutograd"/> is the reference: one forward/backward per batch, n·C passes.
+/// <see cref="ClassSumsClosedForm"/> uses the closed form of the mean-CE last-layer gradient,
+/// ∇W = (1/B) Σ_k (p_k − y_k) e_kᵀ, whose row sums are (1/B) Σ_k (p_k − y_k) O_k with O_k = Σ_d e_kd: a sample
+/// contributes the same vector to every batch it is drawn into, so each distinct input is forwarded once and weighted
+/// by how often it was drawn. Valid when a sample's output does not depend on the rest of its batch (no batch norm
+/// in train mode); the attacks fall back to the reference otherwise.
+/// </summary>
+public static class ImpactEstimator
+{
+    /// <summary>Samples for the closed form: inputs, the class each stands for, and its weight (multiplicity / B).</summary>
+    public sealed record WeightedSamples(Tensor Images, long[] Classes, double[] Weights);
+
+    public static ImpactEstimate FromClassSums(double[,] a, int batchSize, int steps, int repeats)
+    {
+        int c = a.GetLength(0);
+        double diagonal = 0;
+        for (int i = 0; i < c; i++) diagonal += a[i, i];
+        double impact = (1 + 1.0 / c) / steps * diagonal / (repeats * (double)c * batchSize);
+        var offset = new double[c];
+        for (int j = 0; j < c; j++)
+        {
+            double sum = 0;
+            for (int i = 0; i < c; i++) if (i != j) sum += a[i, j];
+            offset[j] = sum / (repeats * (c - 1.0));
+        }
+        return new ImpactEstimate(impact, offset);
+    }
+
+    /// <summary>A[i, :] = Σ over the batches of class i of the FC weight gradient's row sums, one autograd pass per batch.</summary>
+    public static double[,] ClassSumsAutograd(Classifier model, IEnumerable<(int Class, Tensor Images)> batches)
+    {
+        int c = model.NumClasses;
+        var weight = model.Fc.weight!;
+        var sums = new double[c, c];
+        foreach (var (label, images) in batches)
+        {
+            using var scope = torch.NewDisposeScope();
+            var target = torch.full(images.shape[0], label, dtype: ScalarType.Int64, device: images.device);
+            var loss = functional.cross_entropy(model.forward(images), target);
+            var grad = torch.autograd.grad([loss], [weight])[0];
+            var rows = grad.to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
+            for (int j = 0; j < c; j++) sums[label, j] += rows[j];
+        }
+        return sums;
+    }
+
+    /// <summary>The same A from one gradient-free forward pass per chunk of weighted samples; one host read at the end.</summary>
+    public static double[,] ClassSumsClosedForm(Classifier model, IEnumerable<WeightedSamples> chunks)
+    {
+        int c = model.NumClasses;
+        var device = model.Fc.weight!.device;
+        using var outer = torch.NewDisposeScope();
+        var sums = torch.zeros([c, c], dtype: ScalarType.Float64, device: device);
+        using (torch.no_grad())
+        {
+            foreach (var chunk in chunks)
+            {
+                using var scope = torch.NewDisposeScope();
+                var embedding = model.Embed(chunk.Images);
+                var p = functional.softmax(model.Fc.forward(embedding), 1).to(ScalarType.Float64);
+                var rowTotal = embedding.to(ScalarType.Float64).sum(1);
+                var classes = torch.tensor(chunk.Classes, dtype: ScalarType.Int64, device: device);
+                var weights = torch.tensor(chunk.Weights, dtype: ScalarType.Float64, device: device);
+                var oneHot = functional.one_hot(classes, c).to(ScalarType.Float64);
+                var contribution = (p - oneHot) * (weights * rowTotal).unsqueeze(1);
+                sums.index_add_(0, classes, contribution, 1.0);
+            }
+        }
+        var host = sums.cpu().data<double>().ToArray();
+        var result = new double[c, c];
+        Buffer.BlockCopy(host, 0, result, 0, host.Length * sizeof(double));
+        return result;
+    }
+}
