@@ -1,0 +1,100 @@
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Models;
+using DefenseBench.Core.Randomness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Defenses.Compression;
+
+/// <summary>Which entries compete for the kept slots (DEFENSES.md §3.1).</summary>
+public enum TopKScope
+{
+    /// <summary>Each tensor keeps its own top fraction (GradAttack, iLRG).</summary>
+    Layer,
+
+    /// <summary>One ranking over all tensors (NVFlare, Deep Gradient Compression).</summary>
+    Global,
+
+    /// <summary>Only the last FC layer's weight and bias are sparsified, each on its own; the rest is sent dense (LLG).</summary>
+    LastLayer,
+}
+
+/// <summary>
+/// Top-k sparsification: keep the fraction <see cref="Keep"/> of entries with the largest |value| of the upload
+/// (gradient or weight delta) and zero the rest. Ties go to the lower index (stable sort), so results do not depend
+/// on the device. With error feedback each client adds what it withheld last round to its next upload.
+/// keep = 1 returns the upload unchanged, bit for bit.
+/// </summary>
+public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : IClientDefense
+{
+    public double Keep { get; } = keep;
+    public TopKScope Scope { get; } = scope;
+    public bool ErrorFeedback { get; } = errorFeedback;
+
+    public string Canonical => Core.Components.ParameterValues.Create(DefenseCatalog.TopKParameters,
+        new Dictionary<string, object> { ["keep"] = Keep, ["scope"] = ScopeName(Scope), ["ef"] = ErrorFeedback }).CanonicalName("topk");
+
+    public static string ScopeName(TopKScope scope) => scope switch
+    {
+        TopKScope.Layer => "layer",
+        TopKScope.Global => "global",
+        _ => "last-layer",
+    };
+
+    public IClientDefenseSession Open(int client) => new Session(this);
+
+    /// <summary>Number of entries kept out of <paramref name="count"/>: ⌈keep·n⌉, at least one.</summary>
+    public static long KeptCount(double keep, long count) => Math.Max(1, (long)Math.Ceiling(keep * count - 1e-9));
+
+    /// <summary>A 0/1 mask of the kept entries of a flat tensor.</summary>
+    private static Tensor KeepMask(Tensor flat, double keep)
+    {
+        long k = KeptCount(keep, flat.numel());
+        var order = torch.sort(flat.abs(), descending: true, stable: true).indices;
+        return torch.zeros_like(flat).index_fill_(0, order.narrow(0, 0, k), 1);
+    }
+
+    private Update Sparsify(Update update)
+    {
+        switch (Scope)
+        {
+            case TopKScope.Global:
+            {
+                var flat = torch.cat(update.Tensors.Select(t => t.flatten()).ToArray(), 0);
+                var mask = KeepMask(flat, Keep);
+                long offset = 0;
+                return update.Map((_, t) =>
+                {
+                    var part = mask.narrow(0, offset, t.numel()).view_as(t);
+                    offset += t.numel();
+                    return t * part;
+                });
+            }
+            case TopKScope.LastLayer:
+                return update.Map((name, t) => name is Classifier.FcWeight or Classifier.FcBias
+                    ? t * KeepMask(t.flatten(), Keep).view_as(t)
+                    : t);
+            default:
+                return update.Map((_, t) => t * KeepMask(t.flatten(), Keep).view_as(t));
+        }
+    }
+
+    private sealed class Session(TopK defence) : IClientDefenseSession
+    {
+        private Update? _residual;
+
+        public Update Apply(Update upload, Rng rng)
+        {
+            if (defence.Keep >= 1.0) return upload;
+            if (!defence.ErrorFeedback) return defence.Sparsify(upload);
+            var corrected = _residual == null ? upload : upload.Map((name, t) => t + _residual[name]);
+            var sent = defence.Sparsify(corrected);
+            // The residual outlives the round's dispose scope; this session owns it and frees the previous one.
+            var previous = _residual;
+            _residual = corrected.Map((name, t) => (t - sent[name]).detach().DetachFromDisposeScope());
+            if (previous != null) foreach (var t in previous.Tensors) t.Dispose();
+            return sent;
+        }
+    }
+}
