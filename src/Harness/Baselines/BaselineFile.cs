@@ -1,0 +1,91 @@
+using System.Globalization;
+using CsvHelper;
+using DefenseBench.Core.Components;
+using DefenseBench.Harness.Results;
+
+namespace DefenseBench.Harness.Baselines;
+
+/// <summary>One cell's accepted values: its description, seed count, status and the mean of each metric over seeds.</summary>
+public sealed record BaselineCell(
+    string CellId,
+    string Block,
+    string Attack,
+    string AttackParams,
+    string Defense,
+    string Scenario,
+    int Seeds,
+    string Status,
+    IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>Summarises the rows of one cell (all its seeds).</summary>
+    public static BaselineCell From(IReadOnlyList<CellRow> rows)
+    {
+        var first = rows[0];
+        var ok = rows.Where(r => r.Status == CellRow.Ok).ToArray();
+        var statuses = rows.Select(r => r.Status).Distinct().Order().ToArray();
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string metric in CellRow.MetricColumns)
+        {
+            var values = ok.Select(r => r.Metric(metric)).Where(v => v != null).Select(v => v!.Value).ToArray();
+            if (values.Length > 0) metrics[metric] = values.Average();
+        }
+        return new BaselineCell(first.CellId, first.Block, first.Attack, first.AttackParams, first.Defense, ScenarioText(first),
+            rows.Count, string.Join("+", statuses), metrics);
+    }
+
+    public static string ScenarioText(CellRow r) =>
+        $"{r.Dataset} {r.Model} B={r.BatchSize} C={r.NumClasses} {r.Labels} K={r.Clients} {r.Protocol} {r.Stage} {r.Mode}";
+}
+
+/// <summary>results/baselines/&lt;matrix&gt;.csv: one row per cell, a column per metric (empty where it does not apply).</summary>
+public static class BaselineFile
+{
+    private static readonly string[] Fixed = ["cell_id", "block", "attack", "attack_params", "defense", "scenario", "seeds", "status"];
+
+    public static void Write(string path, IEnumerable<BaselineCell> cells)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var csv = CsvWriter.Create(new StreamWriter(path, append: false),
+            new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: false);
+        csv.WriteRecord([.. Fixed, .. CellRow.MetricColumns]);
+        foreach (var c in cells)
+        {
+            string[] fields =
+            [
+                c.CellId, c.Block, c.Attack, c.AttackParams, c.Defense, c.Scenario, c.Seeds.ToString(CultureInfo.InvariantCulture), c.Status,
+                .. CellRow.MetricColumns.Select(m => c.Metrics.TryGetValue(m, out double v) ? v.ToString("R", CultureInfo.InvariantCulture) : ""),
+            ];
+            csv.WriteRecord(fields);
+        }
+    }
+
+    public static List<BaselineCell> Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new InputException($"there is no baseline {path}", "run the matrix, then `verify MATRIX --accept` to write it");
+        var cells = new List<BaselineCell>();
+        using var csv = CsvReader.FromFile(path, new CsvReaderOptions { FormatProvider = CultureInfo.InvariantCulture }, FileOptions.None);
+        int line = 1;
+        while (csv.Read())
+        {
+            line++;
+            try
+            {
+                var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (string m in CellRow.MetricColumns)
+                {
+                    if (!csv.TryGetFieldIndex(m, out int index) || csv.IsEmpty(index)) continue;
+                    metrics[m] = double.Parse(csv.GetString(index), NumberStyles.Float, CultureInfo.InvariantCulture);
+                }
+                cells.Add(new BaselineCell(csv.GetString("cell_id"), csv.GetString("block"), csv.GetString("attack"), csv.GetString("attack_params"),
+                    csv.GetString("defense"), csv.GetString("scenario"), int.Parse(csv.GetString("seeds"), CultureInfo.InvariantCulture),
+                    csv.GetString("status"), metrics));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException or IndexOutOfRangeException)
+            {
+                throw new InputException($"{path}: line {line} cannot be read ({e.Message})", "repair the line or re-accept the baseline", path, line);
+            }
+        }
+        return cells;
+    }
+}

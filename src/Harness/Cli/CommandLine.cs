@@ -1,0 +1,46 @@
+using System.CommandLine;
+using DefenseBench.Core.Components;
+using DefenseBench.Harness.Matrix;
+
+namespace DefenseBench.Harness.Cli;
+
+/// <summary>
+/// The `defensebench` command line. Exit codes: 0 success, 1 regression or failed cells, 2 invalid input with a
+/// message naming the file, the line and the fix. User errors become exit 2 here and nowhere else.
+/// </summary>
+public static class CommandLine
+{
+    public static int Invoke(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("DefenseBench: measures how well federated-learning privacy defences stop leakage attacks.")
+        {
+            RunCommand.Create(output, error, args),
+            VerifyCommand.Create(output, error),
+            PlotCommand.Create(output),
+            ListCommand.Create(output),
+            DataCommand.Create(output, error),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"see `defensebench {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name })} --help`".Replace("  ", " ", StringComparison.Ordinal));
+            return 2;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (MatrixException e)
+        {
+            foreach (var problem in e.Errors) error.WriteLine(problem.Describe());
+            error.WriteLine($"{e.Errors.Count} error(s); nothing was run.");
+            return 2;
+        }
+        catch (InputException e)
+        {
+            error.WriteLine("error: " + e.Describe());
+            return 2;
+        }
+    }
+}

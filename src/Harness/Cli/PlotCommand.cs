@@ -1,0 +1,24 @@
+using System.CommandLine;
+using DefenseBench.Harness.Plots;
+using DefenseBench.Harness.Results;
+
+namespace DefenseBench.Harness.Cli;
+
+internal static class PlotCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var dir = new Argument<string>("results") { Description = "a results folder with cells.csv" };
+        var command = new Command("plot", "Re-render the plots of a finished run from its cells.csv alone.") { dir };
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetValue(dir)!;
+            var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            var plots = PlotRenderer.RenderAll(rows, Path.Combine(folder, "plots"));
+            foreach (string p in plots) output.WriteLine(p);
+            output.WriteLine($"{plots.Count} plots (PNG and SVG) in {Path.Combine(folder, "plots")}");
+            return 0;
+        });
+        return command;
+    }
+}

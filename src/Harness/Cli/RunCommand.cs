@@ -1,0 +1,28 @@
+using System.CommandLine;
+using DefenseBench.Harness.Running;
+
+namespace DefenseBench.Harness.Cli;
+
+internal static class RunCommand
+{
+    public static Command Create(TextWriter output, TextWriter error, string[] arguments)
+    {
+        var matrix = new Argument<string>("matrix") { Description = "the matrix file, e.g. matrices/quick.yaml" };
+        var outDir = new Option<string?>("--out") { Description = "results folder (default: results/<matrix name>)" };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N (auto picks CUDA when TorchSharp sees it)", DefaultValueFactory = _ => "auto" };
+        var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
+        var resume = new Option<bool>("--resume") { Description = "continue an interrupted run: skip the cell runs already in cells.csv" };
+        var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
+        {
+            matrix, outDir, device, seeds, resume,
+        };
+        seeds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--seeds must be at least 1");
+        });
+        command.SetAction(parse => new Runner(output, error).Run(
+            new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume)),
+            arguments));
+        return command;
+    }
+}

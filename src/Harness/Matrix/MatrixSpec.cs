@@ -1,0 +1,17 @@
+namespace DefenseBench.Harness.Matrix;
+
+/// <summary>A validated, expanded matrix: its name (the baseline's file name), seeds, tolerances and cells.</summary>
+public sealed record MatrixSpec(
+    string Name,
+    string Path,
+    string Sha256,
+    IReadOnlyList<int> Seeds,
+    IReadOnlyDictionary<string, double> Tolerance,
+    IReadOnlyList<Cell> Cells)
+{
+    /// <summary>Absolute tolerance for a metric: its own, else "default", else exact (1e-9).</summary>
+    public double ToleranceFor(string metric) =>
+        Tolerance.TryGetValue(metric, out double t) ? t : Tolerance.TryGetValue("default", out double d) ? d : 1e-9;
+
+    public MatrixSpec WithSeeds(int count) => this with { Seeds = Enumerable.Range(0, count).ToArray() };
+}

@@ -1,0 +1,108 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DefenseBench.Harness.Results;
+
+/// <summary>Provenance of a run: what ran, from which code, on what, when. Written at the start and updated at the end.</summary>
+public sealed record Manifest
+{
+    public const string FileName = "manifest.json";
+
+    public string Harness { get; init; } = "defensebench";
+    public string HarnessVersion { get; init; } = "";
+    public string? GitCommit { get; init; }
+    public string Matrix { get; init; } = "";
+    public string MatrixPath { get; init; } = "";
+    public string MatrixSha256 { get; init; } = "";
+    public IReadOnlyList<int> Seeds { get; init; } = [];
+    public int Cells { get; init; }
+    public string Device { get; init; } = "";
+    public string TorchBackend { get; init; } = "";
+    public IReadOnlyDictionary<string, string> Packages { get; init; } = new Dictionary<string, string>();
+    public HostInfo Host { get; init; } = HostInfo.Current();
+    public DateTimeOffset Started { get; init; }
+    public DateTimeOffset? Finished { get; init; }
+    public IReadOnlyList<DateTimeOffset> Resumed { get; init; } = [];
+    public int Rows { get; init; }
+    public int FailedRows { get; init; }
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options) + "\n");
+
+    public static Manifest? TryLoad(string folder)
+    {
+        string path = Path.Combine(folder, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The harness's version and the commit it was built from (embedded at build time when git was there).</summary>
+    public static (string Version, string? Commit) BuildInfo()
+    {
+        var assembly = typeof(Manifest).Assembly;
+        string version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        int plus = version.IndexOf('+', StringComparison.Ordinal);
+        if (plus >= 0) version = version[..plus];
+        string? commit = assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "GitCommit")?.Value;
+        return (version, string.IsNullOrWhiteSpace(commit) ? null : commit.Trim());
+    }
+
+    /// <summary>Versions of the packages whose behaviour shapes the numbers.</summary>
+    public static Dictionary<string, string> PackageVersions()
+    {
+        static string Of(Type t) =>
+            t.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? t.Assembly.GetName().Version?.ToString() ?? "?";
+        return new Dictionary<string, string>
+        {
+            ["TorchSharp"] = Of(typeof(TorchSharp.torch)),
+            ["libtorch"] = TorchSharp.torch.__version__,
+            ["CsvHelper"] = Of(typeof(CsvHelper.CsvWriter)),
+            ["ScottPlot"] = Of(typeof(ScottPlot.Plot)),
+            ["YamlDotNet"] = Of(typeof(YamlDotNet.RepresentationModel.YamlStream)),
+            [".NET"] = RuntimeInformation.FrameworkDescription,
+        };
+    }
+
+    public static string Backend() =>
+        typeof(Core.Models.Classifier).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
+}
+
+/// <summary>The machine a run used.</summary>
+public sealed record HostInfo(string Os, string Cpu, int Cores, string Machine)
+{
+    public static HostInfo Current() => new(RuntimeInformation.OSDescription, CpuModel(), Environment.ProcessorCount, RuntimeInformation.OSArchitecture.ToString());
+
+    private static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal))
+                        return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            // fall through: the model name is informational
+        }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

@@ -1,0 +1,156 @@
+using DefenseBench.Core.Components;
+using DefenseBench.Core.Data;
+using DefenseBench.Core.Federation;
+using DefenseBench.Harness.Matrix;
+using DefenseBench.Harness.Plots;
+using DefenseBench.Harness.Results;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Harness.Running;
+
+public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false);
+
+/// <summary>
+/// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
+/// once and shared by every defence and attack of that scenario; rows appended and flushed as cells finish; plots at
+/// the end. A crash in one cell becomes its row; the run goes on.
+/// </summary>
+public sealed class Runner(TextWriter output, TextWriter log)
+{
+    public int Run(RunOptions options, IReadOnlyList<string> arguments)
+    {
+        var matrix = MatrixLoader.Load(options.MatrixPath);
+        if (options.Seeds is { } n) matrix = matrix.WithSeeds(n);
+        var device = DeviceChoice.Resolve(options.Device);
+        string outDir = options.OutDir ?? Path.Combine("results", matrix.Name);
+        Directory.CreateDirectory(outDir);
+        string cellsPath = Path.Combine(outDir, CellsCsv.FileName);
+
+        var done = new HashSet<(string, int)>();
+        var resumedAt = new List<DateTimeOffset>();
+        var previous = Manifest.TryLoad(outDir);
+        if (File.Exists(cellsPath))
+        {
+            if (options.Resume) done = Resume(matrix, outDir, cellsPath, previous, resumedAt);
+            else SetAside(outDir);
+        }
+        var (version, commit) = Manifest.BuildInfo();
+        var manifest = new Manifest
+        {
+            HarnessVersion = version,
+            GitCommit = commit,
+            Matrix = matrix.Name,
+            MatrixPath = matrix.Path,
+            MatrixSha256 = matrix.Sha256,
+            Seeds = matrix.Seeds,
+            Cells = matrix.Cells.Count,
+            Device = device.ToString(),
+            TorchBackend = Manifest.Backend(),
+            Packages = Manifest.PackageVersions(),
+            Started = options.Resume && previous != null ? previous.Started : DateTimeOffset.Now,
+            Resumed = resumedAt,
+            Arguments = arguments,
+        };
+        manifest.Save(outDir);
+
+        int total = matrix.Cells.Count * matrix.Seeds.Count;
+        var progress = ProgressReporter.ForConsole(total);
+        progress.Skip(done.Count(k => matrix.Cells.Any(c => c.Id == k.Item1)));
+        log.WriteLine($"{matrix.Name}: {matrix.Cells.Count} cells x {matrix.Seeds.Count} seeds on {device}" +
+                      (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
+        using (var appender = CellsCsv.Append(cellsPath))
+        {
+            foreach (var group in matrix.Cells.GroupBy(c => c.Scenario.Canonical))
+                foreach (int seed in matrix.Seeds)
+                    RunGroup(group.ToArray(), seed, device, done, appender, progress);
+        }
+
+        var rows = CellsCsv.Read(cellsPath);
+        manifest = manifest with
+        {
+            Finished = DateTimeOffset.Now,
+            Rows = rows.Count,
+            FailedRows = rows.Count(r => r.Status == CellRow.Failed),
+        };
+        manifest.Save(outDir);
+        var plots = PlotRenderer.RenderAll(rows, Path.Combine(outDir, "plots"));
+        Summarise(rows, outDir, plots.Count);
+        return manifest.FailedRows > 0 ? 1 : 0;
+    }
+
+    private static void RunGroup(Cell[] cells, int seed, Device device, HashSet<(string, int)> done,
+        CellsCsv.Appender appender, ProgressReporter progress)
+    {
+        var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
+        if (pending.Length == 0) return;
+        using var scope = torch.NewDisposeScope();
+        VictimRound round;
+        IReadOnlyList<Update> clean;
+        try
+        {
+            var spec = pending[0].Scenario;
+            round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset, SyntheticClasses(spec)), seed, device);
+            clean = round.Uploads();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            foreach (var cell in pending)
+            {
+                var row = CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e);
+                appender.Write(row);
+                progress.Report(Label(cell, seed), row.Status, null);
+            }
+            return;
+        }
+        foreach (var cell in pending)
+        {
+            var row = CellExecutor.Execute(cell, seed, round, clean, device);
+            appender.Write(row);
+            progress.Report(Label(cell, seed), row.Status, row.AttackMs);
+        }
+    }
+
+    /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>
+    private static int? SyntheticClasses(ScenarioSpec spec) => DatasetCatalog.IsSynthetic(spec.Dataset) ? spec.NumClasses : null;
+
+    private static string Label(Cell cell, int seed) => $"{cell.Block} {cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize} seed {seed}";
+
+    private HashSet<(string, int)> Resume(MatrixSpec matrix, string outDir, string cellsPath, Manifest? previous, List<DateTimeOffset> resumed)
+    {
+        if (previous != null && (previous.Matrix != matrix.Name || previous.MatrixSha256 != matrix.Sha256))
+            throw new InputException($"{outDir} holds results of matrix '{previous.Matrix}' ({previous.MatrixSha256[..12]}), not of {matrix.Path} ({matrix.Sha256[..12]})",
+                "resume with the same matrix file, or write to a new folder with --out");
+        var rows = CellsCsv.Read(cellsPath, out bool truncated);
+        if (truncated)
+        {
+            // The last row was cut off by the interruption: drop it, and its cell runs again.
+            CellsCsv.Write(cellsPath, rows);
+            log.WriteLine("resume: dropped an incomplete last row left by the interruption");
+        }
+        resumed.AddRange(previous?.Resumed ?? []);
+        resumed.Add(DateTimeOffset.Now);
+        return rows.Select(r => r.Key).ToHashSet();
+    }
+
+    /// <summary>A fresh run into a folder with results keeps the old ones as *.prev.* rather than deleting them.</summary>
+    private void SetAside(string outDir)
+    {
+        foreach (var (name, prev) in new[] { (CellsCsv.FileName, "cells.prev.csv"), (Manifest.FileName, "manifest.prev.json") })
+        {
+            string path = Path.Combine(outDir, name);
+            if (File.Exists(path)) File.Move(path, Path.Combine(outDir, prev), overwrite: true);
+        }
+        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv and manifest.prev.json (use --resume to continue a run instead)");
+    }
+
+    private void Summarise(List<CellRow> rows, string outDir, int plots)
+    {
+        int failed = rows.Count(r => r.Status == CellRow.Failed);
+        int notApplicable = rows.Count(r => r.Status == CellRow.NotApplicable);
+        output.WriteLine($"{rows.Count} rows ({rows.Count - failed - notApplicable} ok, {notApplicable} not-applicable, {failed} failed) in {Path.Combine(outDir, CellsCsv.FileName)}");
+        output.WriteLine($"{plots} plots in {Path.Combine(outDir, "plots")}");
+        foreach (var row in rows.Where(r => r.Status == CellRow.Failed).Take(5))
+            output.WriteLine($"  failed: {row.CellId} {row.Attack} {row.Defense} seed {row.Seed}: {row.Error}");
+    }
+}
