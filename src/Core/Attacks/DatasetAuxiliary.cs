@@ -1,9 +1,8 @@
-using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Randomness;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Harness.Running;
+namespace DefenseBench.Core.Attacks;
 
 /// <summary>
 /// The attacker's auxiliary data: images of the training split drawn by the attack's own stream. As in the LLG code,
