@@ -93,6 +93,18 @@ namespace DefenseBench.Build
         public static bool Defines(byte[] b, string version)
         {
             if (!IsElf64Le(b)) return false;
+            try
+            {
+                return DefinesUnchecked(b, version);
+            }
+            catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                return false;
+            }
+        }
+
+        private static bool DefinesUnchecked(byte[] b, string version)
+        {
             var sections = Sections(b);
             foreach (var s in sections)
             {
@@ -117,7 +129,16 @@ namespace DefenseBench.Build
         public static WeakenOutcome Weaken(byte[] b, string version)
         {
             if (!IsElf64Le(b)) return WeakenOutcome.NotElf64;
-            var needs = FindNeeds(b, version);
+            List<(int FlagsOffset, ushort Flags)> needs;
+            try
+            {
+                needs = FindNeeds(b, version);
+            }
+            catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                // Offsets that point outside the file: not an ELF this can read, so leave it alone.
+                return WeakenOutcome.NotElf64;
+            }
             if (needs.Count == 0) return WeakenOutcome.NoSuchNeed;
             bool changed = false;
             foreach (var (offset, flags) in needs)
@@ -160,6 +181,8 @@ namespace DefenseBench.Build
             if (outcome != WeakenOutcome.Patched) return outcome;
             DateTime mtime = File.GetLastWriteTimeUtc(path);
             string temp = path + ".weakening";
+            // Copy first so the temporary file has the original's permission bits, then overwrite its bytes.
+            File.Copy(path, temp, true);
             File.WriteAllBytes(temp, bytes);
             File.SetLastWriteTimeUtc(temp, mtime);
             // Delete then move (netstandard2.0 has no overwriting Move): the old inode, possibly shared by a hard link

@@ -24,8 +24,9 @@ public static class DefenseCatalog
 
     private static TopKScope ParseScope(string scope) => scope switch
     {
+        "layer" => TopKScope.Layer,
         "global" => TopKScope.Global,
         "last-layer" => TopKScope.LastLayer,
-        _ => TopKScope.Layer,
+        _ => throw new ArgumentException($"unknown top-k scope '{scope}'", nameof(scope)),
     };
 }

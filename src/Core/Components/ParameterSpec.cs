@@ -110,5 +110,5 @@ public sealed record ParameterSpec(string Name, ParameterKind Kind, object Defau
 
     /// <summary>The shortest text that round-trips, "inf" for infinity: canonical names depend on it.</summary>
     public static string FormatReal(double d) =>
-        double.IsPositiveInfinity(d) ? "inf" : double.IsNegativeInfinity(d) ? "-inf" : d.ToString("R", CultureInfo.InvariantCulture);
+        double.IsPositiveInfinity(d) ? "inf" : double.IsNegativeInfinity(d) ? "-inf" : d.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
 }

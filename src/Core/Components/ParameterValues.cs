@@ -23,7 +23,10 @@ public sealed class ParameterValues
             {
                 var spec = specs.FirstOrDefault(s => s.Name == name)
                            ?? throw new ArgumentException($"unknown parameter '{name}'", nameof(given));
-                values[name] = Normalise(spec, value);
+                object normalised = Normalise(spec, value);
+                string? problem = spec.TryParse(spec.Format(normalised), out object parsed);
+                if (problem != null) throw new ArgumentException($"{name}: {problem}; write {spec.Domain}", nameof(given));
+                values[name] = parsed;
             }
         return new ParameterValues(specs, values);
     }

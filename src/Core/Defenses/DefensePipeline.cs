@@ -44,15 +44,8 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
     }
 
     /// <summary>Per-client sessions for one FL run (state such as error feedback lives in them).</summary>
-    public IReadOnlyList<IClientDefenseSession>[] OpenSessions(int clients) =>
-        Enumerable.Range(0, clients).Select(k => (IReadOnlyList<IClientDefenseSession>)ClientStages.Select(s => s.Open(k)).ToArray()).ToArray();
-
-    /// <summary>Runs one client's upload through its sessions in order.</summary>
-    public static Update ApplyClient(IReadOnlyList<IClientDefenseSession> sessions, Update upload, Rng rng)
-    {
-        foreach (var session in sessions) upload = session.Apply(upload, rng);
-        return upload;
-    }
+    public PipelineSessions OpenSessions(int clients) =>
+        new(Enumerable.Range(0, clients).Select(k => (IReadOnlyList<IClientDefenseSession>)ClientStages.Select(s => s.Open(k)).ToArray()).ToArray());
 
     /// <summary>The server view for one round: individual uploads unless an aggregation defence hides them.</summary>
     public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng)
@@ -61,5 +54,21 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         return Aggregation == null
             ? new ServerView(model, uploads, Federation.Aggregation.WeightedMean(uploads, weights), info)
             : new ServerView(model, null, Aggregation.Aggregate(uploads, weights, rng), info);
+    }
+}
+
+/// <summary>Every client's defence sessions for one FL run; disposing frees their state.</summary>
+public sealed class PipelineSessions(IReadOnlyList<IClientDefenseSession>[] sessions) : IDisposable
+{
+    /// <summary>Runs one client's upload through its sessions, in pipeline order.</summary>
+    public Update Apply(int client, Update upload, Rng rng)
+    {
+        foreach (var session in sessions[client]) upload = session.Apply(upload, rng);
+        return upload;
+    }
+
+    public void Dispose()
+    {
+        foreach (var session in sessions.SelectMany(s => s)) session.Dispose();
     }
 }

@@ -17,8 +17,8 @@ public interface IClientDefense : IDefense
     IClientDefenseSession Open(int client);
 }
 
-/// <summary>One client's defence across rounds.</summary>
-public interface IClientDefenseSession
+/// <summary>One client's defence across rounds; disposing it frees state it keeps outside dispose scopes.</summary>
+public interface IClientDefenseSession : IDisposable
 {
     /// <summary>The defended upload; never modifies <paramref name="upload"/>.</summary>
     Update Apply(Update upload, Rng rng);

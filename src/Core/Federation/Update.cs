@@ -69,5 +69,5 @@ public sealed class Update
     /// <summary>True when both updates have the same names and bit-identical values.</summary>
     public bool IdenticalTo(Update other) =>
         Kind == other.Kind && _names.SequenceEqual(other._names) &&
-        _tensors.Zip(other._tensors).All(p => p.First.shape.SequenceEqual(p.Second.shape) && p.First.equal(p.Second).item<bool>());
+        _tensors.Zip(other._tensors).All(p => p.First.shape.SequenceEqual(p.Second.shape) && p.First.eq(p.Second).all().item<bool>());
 }

@@ -32,7 +32,8 @@ public static class LabelMetrics
     public static double IRec(int[] predicted, int[] truth)
     {
         Check(predicted, truth);
-        return (double)Matches(predicted, truth) / truth.Sum();
+        int total = truth.Sum();
+        return total == 0 ? 0 : (double)Matches(predicted, truth) / total;
     }
 
     /// <summary>Σ_c min(n̂_c, n_c): the size of the multiset intersection.</summary>

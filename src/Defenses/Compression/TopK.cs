@@ -47,13 +47,16 @@ public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : ICl
     /// <summary>Number of entries kept out of <paramref name="count"/>: ⌈keep·n⌉, at least one.</summary>
     public static long KeptCount(double keep, long count) => Math.Max(1, (long)Math.Ceiling(keep * count - 1e-9));
 
-    /// <summary>A 0/1 mask of the kept entries of a flat tensor.</summary>
+    /// <summary>A boolean mask of the kept entries of a flat tensor.</summary>
     private static Tensor KeepMask(Tensor flat, double keep)
     {
         long k = KeptCount(keep, flat.numel());
         var order = torch.sort(flat.abs(), descending: true, stable: true).indices;
-        return torch.zeros_like(flat).index_fill_(0, order.narrow(0, 0, k), 1);
+        return torch.zeros_like(flat, dtype: ScalarType.Bool).index_fill_(0, order.narrow(0, 0, k), true);
     }
+
+    /// <summary>Kept entries as they are, the rest exactly zero (a multiply would turn a dropped infinity into NaN).</summary>
+    private static Tensor KeepOnly(Tensor t, Tensor mask) => torch.where(mask.view_as(t), t, torch.zeros_like(t));
 
     private Update Sparsify(Update update)
     {
@@ -66,23 +69,29 @@ public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : ICl
                 long offset = 0;
                 return update.Map((_, t) =>
                 {
-                    var part = mask.narrow(0, offset, t.numel()).view_as(t);
+                    var part = mask.narrow(0, offset, t.numel());
                     offset += t.numel();
-                    return t * part;
+                    return KeepOnly(t, part);
                 });
             }
             case TopKScope.LastLayer:
                 return update.Map((name, t) => name is Classifier.FcWeight or Classifier.FcBias
-                    ? t * KeepMask(t.flatten(), Keep).view_as(t)
+                    ? KeepOnly(t, KeepMask(t.flatten(), Keep))
                     : t);
             default:
-                return update.Map((_, t) => t * KeepMask(t.flatten(), Keep).view_as(t));
+                return update.Map((_, t) => KeepOnly(t, KeepMask(t.flatten(), Keep)));
         }
     }
 
     private sealed class Session(TopK defence) : IClientDefenseSession
     {
         private Update? _residual;
+
+        public void Dispose()
+        {
+            if (_residual != null) foreach (var t in _residual.Tensors) t.Dispose();
+            _residual = null;
+        }
 
         public Update Apply(Update upload, Rng rng)
         {

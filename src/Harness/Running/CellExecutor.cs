@@ -25,8 +25,8 @@ public static class CellExecutor
             var pipeline = cell.Defense.Create();
             var attack = cell.Attack.Create();
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
-            var sessions = pipeline.OpenSessions(round.Clients.Count);
-            var uploads = cleanUploads.Select((u, k) => DefensePipeline.ApplyClient(sessions[k], u, defenseRng)).ToArray();
+            using var sessions = pipeline.OpenSessions(round.Clients.Count);
+            var uploads = cleanUploads.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");

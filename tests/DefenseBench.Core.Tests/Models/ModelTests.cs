@@ -1,0 +1,153 @@
+using DefenseBench.Core.Data;
+using DefenseBench.Core.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Core.Tests.Models;
+
+public sealed class ModelTests
+{
+    private static Classifier Create(string id, ImageShape shape, int classes = 10, long seed = 1) =>
+        ModelCatalog.Create(id, shape, classes, seed, torch.CPU);
+
+    private static Tensor Inputs(ImageShape shape, int batch) =>
+        torch.rand(shape.BatchDims(batch), generator: new Generator(3, torch.CPU));
+
+    public static TheoryData<string, int, int> ModelsAndShapes => new()
+    {
+        { "dlg-lenet", 1, 10 }, { "dlg-lenet", 3, 100 },
+        { "lenet5", 1, 10 }, { "lenet5", 3, 100 },
+        { "fcn3", 1, 10 }, { "fcn3", 3, 7 },
+    };
+
+    private static ImageShape Shape(int channels) => channels == 1 ? ImageShape.Mnist : ImageShape.Cifar;
+
+    [Theory]
+    [MemberData(nameof(ModelsAndShapes))]
+    public void The_last_two_parameters_are_the_fc_weight_and_bias(string id, int channels, int classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Create(id, Shape(channels), classes);
+
+        var names = model.ParameterNames;
+        Assert.Equal([Classifier.FcWeight, Classifier.FcBias], names.TakeLast(2));
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.Equal(names.Count, model.parameters().Count());
+        Assert.Equal([(long)classes, model.EmbeddingSize], model.Fc.weight!.shape);
+        Assert.Equal(classes, model.NumClasses);
+    }
+
+    [Theory]
+    [InlineData("dlg-lenet", 1, 588)]
+    [InlineData("dlg-lenet", 3, 768)]
+    [InlineData("lenet5", 1, 84)]
+    [InlineData("lenet5", 3, 84)]
+    [InlineData("fcn3", 1, 300)]
+    [InlineData("fcn3", 3, 300)]
+    public void Embedding_size_matches_the_papers(string id, int channels, int size)
+    {
+        using var scope = torch.NewDisposeScope();
+        Assert.Equal(size, Create(id, Shape(channels)).EmbeddingSize);
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelsAndShapes))]
+    public void Forward_gives_logits_and_embed_gives_the_fc_input(string id, int channels, int classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var shape = Shape(channels);
+        var model = Create(id, shape, classes);
+        model.eval();
+        var x = Inputs(shape, 5);
+
+        var logits = model.forward(x);
+        var embedding = model.Embed(x);
+
+        Assert.Equal([5L, classes], logits.shape);
+        Assert.Equal([5L, model.EmbeddingSize], embedding.shape);
+        Assert.True(torch.allclose(logits, model.Fc.forward(embedding), rtol: 1e-5, atol: 1e-6));
+        // Sigmoid (DLG LeNet) and ReLU (LeNet-5, FCN-3) embeddings are non-negative, which LLG's sign rule needs.
+        Assert.True(embedding.min().item<float>() >= 0);
+    }
+
+    [Fact]
+    public void Dlg_lenet_is_initialised_uniformly_in_plus_minus_a_half()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Create("dlg-lenet", ImageShape.Mnist);
+
+        foreach (var (name, p) in model.named_parameters())
+        {
+            Assert.True(p.min().item<float>() >= -0.5f && p.max().item<float>() <= 0.5f, name);
+            if (p.numel() >= 300)
+            {
+                // U(−0.5, 0.5), not a fan-in scaled init: the extremes reach near ±0.5 and the spread is 1/√12.
+                Assert.True(p.min().item<float>() < -0.45f && p.max().item<float>() > 0.45f, name);
+                Assert.InRange(p.std().item<float>(), 0.25f, 0.33f);
+            }
+        }
+        var all = torch.cat(model.parameters().Select(p => p.flatten()).ToArray());
+        Assert.True(all.min().item<float>() < -0.49f && all.max().item<float>() > 0.49f);
+    }
+
+    [Theory]
+    [InlineData("lenet5", 1)]
+    [InlineData("lenet5", 3)]
+    [InlineData("fcn3", 1)]
+    public void Default_init_stays_within_one_over_root_fan_in(string id, int channels)
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Create(id, Shape(channels));
+        var parameters = model.named_parameters().ToList();
+
+        for (int i = 0; i < parameters.Count; i += 2)
+        {
+            var (weightName, weight) = parameters[i];
+            var (biasName, bias) = parameters[i + 1];
+            Assert.EndsWith(".weight", weightName, StringComparison.Ordinal);
+            Assert.EndsWith(".bias", biasName, StringComparison.Ordinal);
+            long fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            float bound = (float)(1 / Math.Sqrt(fanIn));
+            foreach (var (name, p) in new[] { (weightName, weight), (biasName, bias) })
+            {
+                Assert.True(p.abs().max().item<float>() <= bound * (1 + 1e-6f), $"{name} exceeds 1/sqrt({fanIn})");
+                if (p.numel() >= 100) Assert.True(p.abs().max().item<float>() > 0.9f * bound, $"{name} does not fill ±1/sqrt({fanIn})");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("dlg-lenet")]
+    [InlineData("lenet5")]
+    [InlineData("fcn3")]
+    public void The_seed_alone_fixes_the_weights(string id)
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = Create(id, ImageShape.Mnist, seed: 42);
+        var b = Create(id, ImageShape.Mnist, seed: 42);
+        var c = Create(id, ImageShape.Mnist, seed: 43);
+
+        foreach (var ((name, p), q, r) in a.named_parameters().Zip(b.parameters(), c.parameters()))
+        {
+            Assert.True(p.eq(q).all().item<bool>(), $"{name} differs for the same seed");
+            Assert.False(p.eq(r).all().item<bool>(), $"{name} is the same for another seed");
+        }
+    }
+
+    [Fact]
+    public void Unknown_model_lists_the_known_ones()
+    {
+        var e = Assert.Throws<KeyNotFoundException>(() => ModelCatalog.Create("resnet9000", ImageShape.Mnist, 10, 1, torch.CPU));
+
+        Assert.Contains("dlg-lenet", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["dlg-lenet", "lenet5", "fcn3"], ModelCatalog.All.Ids);
+        Assert.Equal("lenet5", ModelCatalog.All.Closest("lenet"));
+    }
+
+    [Fact]
+    public void Models_without_batch_norm_say_so()
+    {
+        using var scope = torch.NewDisposeScope();
+        Assert.All(ModelCatalog.All.Ids, id => Assert.False(Create(id, ImageShape.Mnist).HasBatchNorm));
+    }
+}
