@@ -12,7 +12,8 @@ namespace DefenseBench.Attacks.LlgFamily;
 /// </summary>
 public abstract class EstimationData(int numClasses, int batchSize, int repeats)
 {
-    protected const int ChunkSize = 4096;
+    // Forward passes of a few hundred images keep intermediates small; much larger chunks run slower on CPU here.
+    protected const int ChunkSize = 512;
     public int NumClasses { get; } = numClasses;
     public int BatchSize { get; } = batchSize;
     public int Repeats { get; } = repeats;

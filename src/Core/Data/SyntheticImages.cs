@@ -88,28 +88,55 @@ public sealed class SyntheticImages : IImageDataset
             double dx = rng.Uniform(-2, 2), dy = rng.Uniform(-2, 2);
             double contrast = rng.Uniform(0.75, 1.25);
             const double noise = 0.12;
-            int plane = shape.Height * shape.Width;
-            Span<double> blob = stackalloc double[Blobs];
-            for (int y = 0; y < shape.Height; y++)
+            int h = shape.Height, w = shape.Width, plane = h * w;
+            // Gaussians and the grating are separable in x and y: per-axis factors instead of per-pixel exp/sin.
+            Span<double> blobX = stackalloc double[Blobs * w], blobY = stackalloc double[Blobs * h];
+            Span<double> sinX = stackalloc double[w], cosX = stackalloc double[w], sinY = stackalloc double[h], cosY = stackalloc double[h];
+            for (int b = 0; b < Blobs; b++)
             {
-                for (int x = 0; x < shape.Width; x++)
+                for (int x = 0; x < w; x++) blobX[b * w + x] = Math.Exp(-Square(x - dx - _cx[b]) * _inv2s2[b]);
+                for (int y = 0; y < h; y++) blobY[b * h + y] = Math.Exp(-Square(y - dy - _cy[b]) * _inv2s2[b]);
+            }
+            for (int x = 0; x < w; x++) (sinX[x], cosX[x]) = Math.SinCos(_kx * (x - dx) + _phase);
+            for (int y = 0; y < h; y++) (sinY[y], cosY[y]) = Math.SinCos(_ky * (y - dy));
+            var gaussian = new GaussianPairs(rng);
+            for (int y = 0; y < h; y++)
+            {
+                for (int x = 0; x < w; x++)
                 {
-                    double px = x - dx, py = y - dy;
-                    double grating = Math.Sin(_kx * px + _ky * py + _phase);
-                    for (int b = 0; b < Blobs; b++)
-                    {
-                        double ex = px - _cx[b], ey = py - _cy[b];
-                        blob[b] = Math.Exp(-(ex * ex + ey * ey) * _inv2s2[b]);
-                    }
+                    double grating = sinX[x] * cosY[y] + cosX[x] * sinY[y];
                     for (int ch = 0; ch < shape.Channels; ch++)
                     {
                         double v = 0.1 + _gratingAmp[ch] * grating;
-                        for (int b = 0; b < Blobs; b++) v += _amp[b, ch] * blob[b];
-                        v = v * contrast + noise * rng.NextGaussian();
-                        pixels[ch * plane + y * shape.Width + x] = (float)Math.Clamp(v, 0.0, 1.0);
+                        for (int b = 0; b < Blobs; b++) v += _amp[b, ch] * blobX[b * w + x] * blobY[b * h + y];
+                        v = v * contrast + noise * gaussian.Next();
+                        pixels[ch * plane + y * w + x] = (float)Math.Clamp(v, 0.0, 1.0);
                     }
                 }
             }
+        }
+
+        private static double Square(double v) => v * v;
+    }
+
+    /// <summary>Box–Muller normals, both values of each pair used.</summary>
+    private ref struct GaussianPairs(Rng rng)
+    {
+        private double _spare;
+        private bool _hasSpare;
+
+        public double Next()
+        {
+            if (_hasSpare)
+            {
+                _hasSpare = false;
+                return _spare;
+            }
+            double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble()));
+            var (sin, cos) = Math.SinCos(2.0 * Math.PI * rng.NextDouble());
+            _spare = radius * sin;
+            _hasSpare = true;
+            return radius * cos;
         }
     }
 }
