@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using System.Globalization;
 
 namespace DefenseBench.Core.Federation;
@@ -30,5 +31,5 @@ public sealed record FedAvg(int LocalSteps, double LearningRate, bool SameBatch 
     public override int Steps => LocalSteps;
 
     public override string Canonical =>
-        string.Create(CultureInfo.InvariantCulture, $"fedavg(steps={LocalSteps},lr={LearningRate:R}{(SameBatch ? ",same_batch=on" : "")})");
+        string.Create(CultureInfo.InvariantCulture, $"fedavg(steps={LocalSteps},lr={ParameterSpec.FormatReal(LearningRate)}{(SameBatch ? ",same_batch=on" : "")})");
 }

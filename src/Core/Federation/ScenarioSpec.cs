@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using System.Globalization;
 
 namespace DefenseBench.Core.Federation;
@@ -9,7 +10,7 @@ public sealed record TrainingStage(int Steps, double LearningRate = 0.1, int Bat
 
     public string Canonical => Steps == 0
         ? "untrained"
-        : string.Create(CultureInfo.InvariantCulture, $"steps={Steps},lr={LearningRate:R},batch={BatchSize}");
+        : string.Create(CultureInfo.InvariantCulture, $"steps={Steps},lr={ParameterSpec.FormatReal(LearningRate)},batch={BatchSize}");
 }
 
 /// <summary>Whether clients compute updates in train mode (dropout, batch statistics) or eval mode (iLRG's setting).</summary>

@@ -44,8 +44,17 @@ public static class BaselineFile
 
     public static void Write(string path, IEnumerable<BaselineCell> cells)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        using var csv = CsvWriter.Create(new StreamWriter(path, append: false),
+        StreamWriter stream;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            stream = new StreamWriter(path, append: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"the baseline {path} cannot be written ({e.Message})", "give --baseline a file path in a folder that can be created and written");
+        }
+        using var csv = CsvWriter.Create(stream,
             new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: false);
         csv.WriteRecord([.. Fixed, .. CellRow.MetricColumns]);
         foreach (var c in cells)
@@ -83,7 +92,7 @@ public static class BaselineFile
             }
             catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException or IndexOutOfRangeException)
             {
-                throw new InputException($"{path}: line {line} cannot be read ({e.Message})", "repair the line or re-accept the baseline", path, line);
+                throw new InputException($"line {line} cannot be read ({e.Message})", "repair the line or re-accept the baseline", path, line);
             }
         }
         return cells;

@@ -51,7 +51,7 @@ public static class Verifier
                 double tolerance = matrix.ToleranceFor(metric);
                 if (!n.Metrics.TryGetValue(metric, out double value))
                     moved.Add(new Movement(b, n, metric, was, null, tolerance));
-                else if (Math.Abs(value - was) > tolerance)
+                else if (Math.Abs(value - was) > tolerance || double.IsNaN(value) != double.IsNaN(was))
                     moved.Add(new Movement(b, n, metric, was, value, tolerance));
             }
             foreach (var metric in n.Metrics.Keys.Where(m => !b.Metrics.ContainsKey(m)))

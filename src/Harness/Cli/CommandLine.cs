@@ -19,12 +19,16 @@ public static class CommandLine
             PlotCommand.Create(output),
             ListCommand.Create(output),
             DataCommand.Create(output, error),
+            BenchCommand.Create(output),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) error.WriteLine($"error: {e.Message}");
-            error.WriteLine($"see `defensebench {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name })} --help`".Replace("  ", " ", StringComparison.Ordinal));
+            var path = new List<string>();
+            for (var result = parse.CommandResult; result.Command != root; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+                path.Insert(0, result.Command.Name);
+            error.WriteLine($"see `{string.Join(' ', ["defensebench", .. path, "--help"])}`");
             return 2;
         }
         try

@@ -39,7 +39,7 @@ internal static class ListCommand
         {
             output.WriteLine($"  {id,-22} {summary}");
             foreach (var p in parameters)
-                output.WriteLine($"      {p.Name} = {p.Format(p.Default),-10} {p.Domain}; {p.Help}");
+                output.WriteLine($"      {$"{p.Name} = {p.Format(p.Default)}",-26} {p.Domain}; {p.Help}");
         }
     }
 }

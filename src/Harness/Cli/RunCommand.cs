@@ -16,9 +16,10 @@ internal static class RunCommand
         {
             matrix, outDir, device, seeds, resume,
         };
+        // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--seeds must be at least 1");
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && n < 1) r.AddError($"--seeds {n}: write a seed count of at least 1");
         });
         command.SetAction(parse => new Runner(output, error).Run(
             new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume)),

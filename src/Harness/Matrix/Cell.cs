@@ -37,14 +37,9 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
 /// <summary>One attack × one defence setting × one scenario, run for each seed.</summary>
 public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense)
 {
-    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description.</summary>
-    public string Id { get; } = MakeId(Scenario, Attack, Defense);
+    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description (computed, so a
+    /// `with` copy never carries a stale id).</summary>
+    public string Id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Description)))[..12];
 
     public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}";
-
-    private static string MakeId(ScenarioSpec scenario, AttackChoice attack, DefenseChoice defense)
-    {
-        string text = $"attack={attack.Canonical}|defense={defense.Canonical}|{scenario.Canonical}";
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
-    }
 }

@@ -12,10 +12,11 @@ internal sealed class ComponentParser(ErrorSink errors)
     public List<AttackChoice> Attacks(YamlNode node)
     {
         var result = new List<AttackChoice>();
+        int before = errors.Errors.Count;
         foreach (var item in node.Items())
             foreach (var (id, values) in Component(item, AttackCatalog.All, "attack", "llg"))
                 result.Add(new AttackChoice(id, values));
-        if (result.Count == 0 && !errors.Any)
+        if (result.Count == 0 && errors.Errors.Count == before)
             errors.Add(node, "the attacks list is empty", $"write at least one of {string.Join(", ", AttackCatalog.All.Ids)}");
         return result;
     }
@@ -104,6 +105,8 @@ internal sealed class ComponentParser(ErrorSink errors)
                     continue;
                 }
                 var values = new List<(string, object)>();
+                if (valueNode is YamlSequenceNode { Children.Count: 0 })
+                    errors.Add(valueNode, $"{id} {name}: the list of values is empty", $"write {spec.Domain}, or a list of them");
                 foreach (var v in valueNode.Items())
                 {
                     string? text = v.Scalar();

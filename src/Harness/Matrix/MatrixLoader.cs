@@ -36,14 +36,21 @@ public static partial class MatrixLoader
     {
         var errors = new ErrorSink(path);
         var yaml = new YamlStream();
+        var parser = new LineTrackingParser(new Parser(new StringReader(text)));
         try
         {
-            yaml.Load(new StringReader(text));
+            yaml.Load(parser);
         }
         catch (YamlException e)
         {
             throw new MatrixException([new InputException($"not valid YAML: {e.InnerException?.Message ?? e.Message}",
                 "fix the YAML syntax (indentation, colons, brackets) at this line", path, (int)e.Start.Line)]);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this (not a YamlException) for some unclosed flow collections, e.g. "[a".
+            throw new MatrixException([new InputException("not valid YAML: a bracket, brace or quote opened here is not closed",
+                "fix the YAML syntax (indentation, colons, brackets) at this line", path, parser.LastLine)]);
         }
         if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new MatrixException([new InputException("the matrix must be a YAML map", "start with name: ... and blocks: ...", path, 1)]);
@@ -87,7 +94,8 @@ public static partial class MatrixLoader
                     if (seen.Add(cell.Id)) cells.Add(cell);
             }
         }
-        if (errors.Any) throw new MatrixException(errors.Errors);
+        // A top-level default is checked in every block that inherits it: report each problem once, in file order.
+        if (errors.Any) throw new MatrixException(errors.Errors.DistinctBy(e => (e.Line, e.Message)).OrderBy(e => e.Line).ToArray());
         return new MatrixSpec(name, path, sha256 ?? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))), seeds, tolerance, cells);
     }
 
@@ -138,6 +146,7 @@ public static partial class MatrixLoader
             return [0];
         }
         var seeds = new List<int>();
+        if (node is YamlSequenceNode { Children.Count: 0 }) errors.Add(node, "seeds is an empty list, so nothing would run", "write seeds: 3 or seeds: [0, 1, 2]");
         foreach (var item in node.Items())
         {
             if (int.TryParse(item.Scalar(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int s) && s >= 0) seeds.Add(s);
@@ -188,6 +197,10 @@ public static partial class MatrixLoader
         var modes = scenarios.Modes(Get("mode"));
         var attacks = components.Attacks(keys["attacks"]);
         var defenses = Get("defenses") is { } d ? components.Defenses(d) : [DefenseChoice.None];
+        // An empty list would silently leave the block without cells (attacks reports its own).
+        foreach (var (key, node) in keys)
+            if (key != "attacks" && node is YamlSequenceNode { Children.Count: 0 })
+                errors.Add(node, $"'{key}' is an empty list, so block '{block}' would have no cells", $"write at least one value, or remove {key} to use its default");
         if (errors.Errors.Count > before) yield break;
 
         foreach (string dataset in datasets)
@@ -230,5 +243,20 @@ public static partial class MatrixLoader
             errors.Add(node, e.Message, e.Fix ?? "check the dataset path");
             return null;
         }
+    }
+}
+
+/// <summary>Remembers the line of the last event read, for errors that YamlDotNet throws without a position.</summary>
+internal sealed class LineTrackingParser(IParser inner) : IParser
+{
+    public int LastLine { get; private set; } = 1;
+
+    public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+    public bool MoveNext()
+    {
+        bool more = inner.MoveNext();
+        if (inner.Current != null) LastLine = (int)inner.Current.Start.Line;
+        return more;
     }
 }

@@ -63,7 +63,7 @@ internal sealed class ScenarioParser(ErrorSink errors)
                 foreach (int u in steps) foreach (double lr in lrs) foreach (bool sb in same) result.Add(new FedAvg(u, lr, sb));
                 continue;
             }
-            errors.Add(item, "unknown protocol", "write fedsgd or {fedavg: {steps: 10, lr: 0.1}}");
+            errors.Add(item, $"unknown protocol '{item.Scalar() ?? (item is YamlMappingNode m ? string.Join(", ", m.Entries().Select(e => e.Key)) : "a list")}'", "write fedsgd or {fedavg: {steps: 10, lr: 0.1}}");
         }
         return result;
     }
@@ -135,6 +135,7 @@ internal sealed class ScenarioParser(ErrorSink errors)
     {
         if (!ParameterSpec.TryParseReal(v.Scalar() ?? "", out double d))
             return Fail<double>(v, $"{what} '{v.Scalar()}' is not a number", "write a number");
+        if (!double.IsFinite(d)) return Fail<double>(v, $"{what} '{v.Scalar()}' is not a finite number", $"write a finite number > {minExclusive}");
         return d <= minExclusive || d > max ? Fail<double>(v, $"{what} {d} is out of range", $"write a number > {minExclusive}") : d;
     }
 

@@ -47,7 +47,7 @@ public static class PlotRenderer
             if (axis == null) continue;
             var (stage, parameter) = axis.Value;
             var series = defence
-                .GroupBy(p => SeriesName(p.Row, p.Name, stage, parameter, defence.Select(d => d.Name).ToList()))
+                .GroupBy(p => SeriesName(p.Row, p.Name, stage, parameter, defence.Select(d => d.Name).ToList(), rows))
                 .Select(g => (Name: g.Key, Attack: g.First().Row, Points: g
                     .GroupBy(p => Number(p.Name.Value(stage, parameter)!))
                     .Select(x => (X: x.Key, Stats: Stats(x.Select(p => p.Row.Metric(metric)))))
@@ -94,6 +94,7 @@ public static class PlotRenderer
             plot.Title($"{block}: {family} vs {defence.Key} ({Describe(first)})");
             plot.XLabel($"{defence.Key} {parameter}" + (logX ? " (log scale)" : ""));
             plot.YLabel(metric.ToUpperInvariant());
+            if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
             plot.ShowLegend(Alignment.LowerRight);
             string stem = Slug($"{block}_{family}_{defence.Key}_{parameter}_{metric}" + string.Concat(varying.Select(f => $"_{Short(f)}{Field(first, f)}")));
             Directory.CreateDirectory(folder);
@@ -115,15 +116,29 @@ public static class PlotRenderer
         return null;
     }
 
-    /// <summary>The attack, plus any other defence parameter that varies ("llg-plus, ef=on").</summary>
-    private static string SeriesName(CellRow row, DefenseName name, string stage, string swept, IReadOnlyList<DefenseName> all)
+    /// <summary>
+    /// The attack, plus any attack parameter that varies among the family's variants of that attack
+    /// ("llg-plus, aux_per_class=16"), plus any other defence parameter that varies ("llg-plus, ef=on").
+    /// </summary>
+    private static string SeriesName(CellRow row, DefenseName name, string stage, string swept, IReadOnlyList<DefenseName> all, IReadOnlyList<CellRow> family)
     {
         var text = new StringBuilder(row.Attack);
+        var variants = family.Where(r => r.Attack == row.Attack).Select(r => r.AttackParams).Distinct().Select(Pairs).ToArray();
+        foreach (var (n, v) in Pairs(row.AttackParams))
+            if (variants.Select(p => p.FirstOrDefault(q => q.Name == n).Value).Distinct().Count() > 1)
+                text.Append(CultureInfo.InvariantCulture, $", {n}={v}");
         foreach (var (s, n, v) in name.Parameters)
             if (!(s == stage && n == swept) && all.Select(a => a.Value(s, n)).Distinct().Count() > 1)
                 text.Append(CultureInfo.InvariantCulture, $", {n}={v}");
         return text.ToString();
     }
+
+    /// <summary>"a=1,b=x" as (name, value) pairs.</summary>
+    private static (string Name, string Value)[] Pairs(string parameters) =>
+        parameters.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Select(p => (p[0], p.Length > 1 ? p[1] : ""))
+            .ToArray();
 
     private static (double Mean, double Std, int Count) Stats(IEnumerable<double?> values)
     {

@@ -5,6 +5,7 @@ namespace DefenseBench.Harness.Results;
 /// <summary>
 /// One row of cells.csv: one cell and seed. The column attributes are the CSV contract of DESIGN.md (names never
 /// change; columns may be added; order is declaration order); metrics that do not apply to a cell stay empty.
+/// Only the identifying columns are required when reading, so files from older versions or merged by hand still load.
 /// </summary>
 [CsvRecord]
 public sealed partial record CellRow
@@ -22,76 +23,96 @@ public sealed partial record CellRow
 
     [CsvColumn("cell_id")]
     public string CellId { get; init; } = "";
-    [CsvColumn("block")]
+    [CsvColumn("block", Optional = true)]
     public string Block { get; init; } = "";
     [CsvColumn("attack")]
     public string Attack { get; init; } = "";
-    [CsvColumn("attack_params")]
+    [CsvColumn("attack_params", Optional = true)]
     public string AttackParams { get; init; } = "";
     [CsvColumn("defense")]
     public string Defense { get; init; } = "";
-    [CsvColumn("dataset")]
+    [CsvColumn("dataset", Optional = true)]
     public string Dataset { get; init; } = "";
-    [CsvColumn("model")]
+    [CsvColumn("model", Optional = true)]
     public string Model { get; init; } = "";
-    [CsvColumn("batch_size")]
+    [CsvColumn("batch_size", Optional = true)]
     public int BatchSize { get; init; }
-    [CsvColumn("num_classes")]
+    [CsvColumn("num_classes", Optional = true)]
     public int NumClasses { get; init; }
-    [CsvColumn("labels")]
+    [CsvColumn("labels", Optional = true)]
     public string Labels { get; init; } = "";
-    [CsvColumn("clients")]
+    [CsvColumn("clients", Optional = true)]
     public int Clients { get; init; }
-    [CsvColumn("protocol")]
+    [CsvColumn("protocol", Optional = true)]
     public string Protocol { get; init; } = "";
-    [CsvColumn("stage")]
+    [CsvColumn("stage", Optional = true)]
     public string Stage { get; init; } = "";
-    [CsvColumn("mode")]
+    [CsvColumn("mode", Optional = true)]
     public string Mode { get; init; } = "";
     [CsvColumn("seed")]
     public int Seed { get; init; }
     [CsvColumn("status")]
     public string Status { get; init; } = "";
-    [CsvColumn("error")]
+    [CsvColumn("error", Optional = true)]
     public string Error { get; init; } = "";
-    [CsvColumn("asr")]
+    [CsvColumn("asr", Optional = true)]
     public double? Asr { get; init; }
-    [CsvColumn("asr_random")]
+    [CsvColumn("asr_random", Optional = true)]
     public double? AsrRandom { get; init; }
-    [CsvColumn("leacc")]
+    [CsvColumn("leacc", Optional = true)]
     public double? LeAcc { get; init; }
-    [CsvColumn("leacc_random")]
+    [CsvColumn("leacc_random", Optional = true)]
     public double? LeAccRandom { get; init; }
-    [CsvColumn("lnacc")]
+    [CsvColumn("lnacc", Optional = true)]
     public double? LnAcc { get; init; }
-    [CsvColumn("lnacc_random")]
+    [CsvColumn("lnacc_random", Optional = true)]
     public double? LnAccRandom { get; init; }
-    [CsvColumn("irec")]
+    [CsvColumn("irec", Optional = true)]
     public double? IRec { get; init; }
-    [CsvColumn("psnr")]
+    [CsvColumn("psnr", Optional = true)]
     public double? Psnr { get; init; }
-    [CsvColumn("ssim")]
+    [CsvColumn("ssim", Optional = true)]
     public double? Ssim { get; init; }
-    [CsvColumn("mse")]
+    [CsvColumn("mse", Optional = true)]
     public double? Mse { get; init; }
-    [CsvColumn("utility_acc")]
+    [CsvColumn("utility_acc", Optional = true)]
     public double? UtilityAcc { get; init; }
-    [CsvColumn("utility_drop")]
+    [CsvColumn("utility_drop", Optional = true)]
     public double? UtilityDrop { get; init; }
-    [CsvColumn("update_cosine")]
+    [CsvColumn("update_cosine", Optional = true)]
     public double? UpdateCosine { get; init; }
-    [CsvColumn("wire_bytes")]
+    [CsvColumn("wire_bytes", Optional = true)]
     public double? WireBytes { get; init; }
-    [CsvColumn("epsilon")]
+    [CsvColumn("epsilon", Optional = true)]
     public double? Epsilon { get; init; }
-    [CsvColumn("delta")]
+    [CsvColumn("delta", Optional = true)]
     public double? Delta { get; init; }
-    [CsvColumn("attack_ms")]
+    [CsvColumn("attack_ms", Optional = true)]
     public double? AttackMs { get; init; }
-    [CsvColumn("device")]
+    [CsvColumn("device", Optional = true)]
     public string Device { get; init; } = "";
-    [CsvColumn("extras")]
+    [CsvColumn("extras", Optional = true)]
     public string Extras { get; init; } = "";
+
+    /// <summary>Empty strings for text columns a file lacked (optional columns read as null despite their type).</summary>
+    public CellRow WithEmptyStringsForMissingColumns() => this with
+    {
+        CellId = CellId ?? "",
+        Block = Block ?? "",
+        Attack = Attack ?? "",
+        AttackParams = AttackParams ?? "",
+        Defense = Defense ?? "",
+        Dataset = Dataset ?? "",
+        Model = Model ?? "",
+        Labels = Labels ?? "",
+        Protocol = Protocol ?? "",
+        Stage = Stage ?? "",
+        Mode = Mode ?? "",
+        Status = Status ?? "",
+        Error = Error ?? "",
+        Device = Device ?? "",
+        Extras = Extras ?? "",
+    };
 
     /// <summary>A metric by its column name (null when empty or unknown).</summary>
     public double? Metric(string column) => column switch

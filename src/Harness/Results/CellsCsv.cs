@@ -29,19 +29,27 @@ public static class CellsCsv
             truncated = true;
         }
         var rows = new List<CellRow>();
+        // A run killed before its header was complete has no rows yet; resuming it starts from the beginning.
+        if (text.Length == 0) return rows;
         using var reader = CsvReader.FromText(text, ReaderOptions);
         try
         {
             foreach (var row in reader.GetRecords<CellRow>())
             {
                 if (string.IsNullOrEmpty(row.CellId))
-                    throw new InputException($"{path}: row {rows.Count + 2} has no cell_id", "repair or delete that row, or re-run the matrix", path, rows.Count + 2);
-                rows.Add(row);
+                    throw new InputException($"row {rows.Count + 2} has no cell_id", "repair or delete that row, or re-run the matrix", path, rows.Count + 2);
+                rows.Add(row.WithEmptyStringsForMissingColumns());
             }
+        }
+        catch (KeyNotFoundException e) when (rows.Count == 0)
+        {
+            // The generated mapper checks the header before the first row: a column this version reads is missing.
+            throw new InputException($"the header lacks columns that cells.csv must have ({e.Message})",
+                "re-run the matrix with this version of the harness, or add the missing columns to the header", path, 1);
         }
         catch (Exception e) when (e is FormatException or CsvFormatException or CsvValidationException or InvalidOperationException)
         {
-            throw new InputException($"{path}: row {rows.Count + 2} cannot be read ({e.Message})",
+            throw new InputException($"row {rows.Count + 2} cannot be read ({e.Message})",
                 "repair or delete that row (the header names the columns), or re-run the matrix", path, rows.Count + 2);
         }
         return rows;

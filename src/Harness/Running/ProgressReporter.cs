@@ -11,6 +11,10 @@ public sealed class ProgressReporter(int total, TextWriter output, bool interact
 
     public static ProgressReporter ForConsole(int total) => new(total, Console.Error, !Console.IsErrorRedirected);
 
+    /// <summary>Progress on <paramref name="log"/>: redrawn in place only when that is the console's terminal.</summary>
+    public static ProgressReporter For(TextWriter log, int total) =>
+        ReferenceEquals(log, Console.Error) ? ForConsole(total) : new(total, log, interactive: false);
+
     public void Report(string what, string status, double? milliseconds)
     {
         _done++;

@@ -24,7 +24,14 @@ public sealed class Runner(TextWriter output, TextWriter log)
         if (options.Seeds is { } n) matrix = matrix.WithSeeds(n);
         var device = DeviceChoice.Resolve(options.Device);
         string outDir = options.OutDir ?? Path.Combine("results", matrix.Name);
-        Directory.CreateDirectory(outDir);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"--out {outDir} cannot be used as the results folder ({e.Message})", "give --out a folder path that can be created and written");
+        }
         string cellsPath = Path.Combine(outDir, CellsCsv.FileName);
 
         var done = new HashSet<(string, int)>();
@@ -55,8 +62,9 @@ public sealed class Runner(TextWriter output, TextWriter log)
         manifest.Save(outDir);
 
         int total = matrix.Cells.Count * matrix.Seeds.Count;
-        var progress = ProgressReporter.ForConsole(total);
-        progress.Skip(done.Count(k => matrix.Cells.Any(c => c.Id == k.Item1)));
+        var progress = ProgressReporter.For(log, total);
+        var ids = matrix.Cells.Select(c => c.Id).ToHashSet();
+        progress.Skip(done.Count(k => ids.Contains(k.Item1)));
         log.WriteLine($"{matrix.Name}: {matrix.Cells.Count} cells x {matrix.Seeds.Count} seeds on {device}" +
                       (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
         using (var appender = CellsCsv.Append(cellsPath))
@@ -141,7 +149,13 @@ public sealed class Runner(TextWriter output, TextWriter log)
             string path = Path.Combine(outDir, name);
             if (File.Exists(path)) File.Move(path, Path.Combine(outDir, prev), overwrite: true);
         }
-        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv and manifest.prev.json (use --resume to continue a run instead)");
+        string plots = Path.Combine(outDir, "plots"), previousPlots = Path.Combine(outDir, "plots.prev");
+        if (Directory.Exists(plots))
+        {
+            if (Directory.Exists(previousPlots)) Directory.Delete(previousPlots, recursive: true);
+            Directory.Move(plots, previousPlots);
+        }
+        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json and plots.prev/ (use --resume to continue a run instead)");
     }
 
     private void Summarise(List<CellRow> rows, string outDir, int plots)
