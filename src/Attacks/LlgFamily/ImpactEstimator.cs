@@ -47,17 +47,18 @@ public static class ImpactEstimator
     {
         int c = model.NumClasses;
         var weight = model.Fc.weight!;
-        var sums = new double[c, c];
+        using var outer = torch.NewDisposeScope();
+        var sums = torch.zeros([c, c], dtype: ScalarType.Float64, device: weight.device);
         foreach (var (label, images) in batches)
         {
             using var scope = torch.NewDisposeScope();
             var target = torch.full(images.shape[0], label, dtype: ScalarType.Int64, device: images.device);
             var loss = functional.cross_entropy(model.forward(images), target);
             var grad = torch.autograd.grad([loss], [weight])[0];
-            var rows = grad.to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
-            for (int j = 0; j < c; j++) sums[label, j] += rows[j];
+            // Accumulated on the device: a host read per batch would synchronise n·C times.
+            sums[label].add_(grad.to(ScalarType.Float64).sum(1));
         }
-        return sums;
+        return ToHost(sums);
     }
 
     /// <summary>The same A from one gradient-free forward pass per chunk of weighted samples; one host read at the end.</summary>
@@ -82,8 +83,14 @@ public static class ImpactEstimator
                 sums.index_add_(0, classes, contribution, 1.0);
             }
         }
+        return ToHost(sums);
+    }
+
+    /// <summary>A [C, C] float64 tensor as a host matrix: the estimators' one device-to-host read.</summary>
+    private static double[,] ToHost(Tensor sums)
+    {
         var host = sums.cpu().data<double>().ToArray();
-        var result = new double[c, c];
+        var result = new double[sums.shape[0], sums.shape[1]];
         Buffer.BlockCopy(host, 0, result, 0, host.Length * sizeof(double));
         return result;
     }

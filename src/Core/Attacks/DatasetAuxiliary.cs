@@ -30,7 +30,8 @@ public sealed class DatasetAuxiliary(IImageDataset dataset, int numClasses) : IA
                 indices.Add(members[atJ]);
             }
         }
-        var (images, labels) = dataset.Load(Split.Train, indices, device);
-        return (images, labels.cpu().data<long>().Select(l => (int)l).ToArray());
+        var (images, _) = dataset.Load(Split.Train, indices, device);
+        // Labels from the dataset on the host, not read back from the device.
+        return (images, indices.Select(i => dataset.Label(Split.Train, i)).ToArray());
     }
 }

@@ -60,14 +60,20 @@ public sealed class VictimRound
         var counts = new int[spec.NumClasses];
         int draws = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
         var batches = new List<Batch>();
+        var drawn = new List<int[]>();
         for (int step = 0; step < draws; step++)
         {
-            int[] labels = spec.Labels.Draw(spec.BatchSize, spec.NumClasses, dominant, rng);
-            batches.Add(LoadBatch(dataset, labels, rng, device));
+            drawn.Add(spec.Labels.Draw(spec.BatchSize, spec.NumClasses, dominant, rng));
+            batches.Add(LoadBatch(dataset, drawn[^1], rng, device));
         }
-        while (batches.Count < spec.Protocol.Steps) batches.Add(batches[0]);
-        foreach (var batch in batches)
-            foreach (long label in batch.Labels.cpu().data<long>()) counts[label]++;
+        while (batches.Count < spec.Protocol.Steps)
+        {
+            batches.Add(batches[0]);
+            drawn.Add(drawn[0]);
+        }
+        // Counted from the labels drawn on the host: reading them back from the device would synchronise it.
+        foreach (int[] labels in drawn)
+            foreach (int label in labels) counts[label]++;
         return new ClientData(batches, counts);
     }
 
