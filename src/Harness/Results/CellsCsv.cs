@@ -57,12 +57,16 @@ public static class CellsCsv
 
     public static List<CellRow> Read(string path) => Read(path, out _);
 
-    /// <summary>Writes all rows (header included), replacing the file.</summary>
+    /// <summary>Writes all rows (header included), replacing the file in one step: a kill mid-write leaves the old file.</summary>
     public static void Write(string path, IEnumerable<CellRow> rows)
     {
-        using var writer = CsvWriter.Create(new StreamWriter(path, append: false), WriterOptions, leaveOpen: false);
-        writer.WriteHeader<CellRow>();
-        foreach (var row in rows) writer.WriteRecord(row);
+        string partial = path + ".partial";
+        using (var writer = CsvWriter.Create(new StreamWriter(partial, append: false), WriterOptions, leaveOpen: false))
+        {
+            writer.WriteHeader<CellRow>();
+            foreach (var row in rows) writer.WriteRecord(row);
+        }
+        File.Move(partial, path, overwrite: true);
     }
 
     /// <summary>An appender that writes the header for a new file and flushes after every row.</summary>

@@ -29,6 +29,12 @@ public sealed record Manifest
     public int FailedRows { get; init; }
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
+    /// <summary>Which shard of the matrix this folder holds (`run --shard i/n`); null for a whole run.</summary>
+    public ShardInfo? Shard { get; init; }
+
+    /// <summary>The shard folders a `merge` joined into this one; null for a run.</summary>
+    public IReadOnlyList<MergedShard>? MergedFrom { get; init; }
+
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
@@ -84,6 +90,12 @@ public sealed record Manifest
         typeof(Core.Models.Classifier).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
 }
+
+/// <summary>Shard <see cref="Index"/> of <see cref="Count"/> and the number of the matrix's cells it holds.</summary>
+public sealed record ShardInfo(int Index, int Count, int Cells);
+
+/// <summary>One shard folder as `merge` found it: where it ran and what it held.</summary>
+public sealed record MergedShard(string Folder, ShardInfo? Shard, string Device, HostInfo Host, DateTimeOffset Started, DateTimeOffset? Finished, int Rows);
 
 /// <summary>The machine a run used.</summary>
 public sealed record HostInfo(string Os, string Cpu, int Cores, string Machine)

@@ -4,12 +4,14 @@ using DefenseBench.Core.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
+using DefenseBench.Harness.Sharding;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DefenseBench.Harness.Running;
 
-public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false);
+public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
+    ShardSpec? Shard = null);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
@@ -23,6 +25,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var matrix = MatrixLoader.Load(options.MatrixPath);
         if (options.Seeds is { } n) matrix = matrix.WithSeeds(n);
         var device = DeviceChoice.Resolve(options.Device);
+        var shard = options.Shard ?? ShardSpec.Whole;
+        var cells = ShardPlan.Select(matrix.Cells, shard);
         string outDir = options.OutDir ?? Path.Combine("results", matrix.Name);
         try
         {
@@ -39,7 +43,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var previous = Manifest.TryLoad(outDir);
         if (File.Exists(cellsPath))
         {
-            if (options.Resume) done = Resume(matrix, outDir, cellsPath, previous, resumedAt);
+            if (options.Resume) done = Resume(matrix, shard, outDir, cellsPath, previous, resumedAt);
             else SetAside(outDir);
         }
         var (version, commit) = Manifest.BuildInfo();
@@ -58,23 +62,28 @@ public sealed class Runner(TextWriter output, TextWriter log)
             Started = options.Resume && previous != null ? previous.Started : DateTimeOffset.Now,
             Resumed = resumedAt,
             Arguments = arguments,
+            Shard = shard.IsWhole ? null : new ShardInfo(shard.Index, shard.Count, cells.Count),
         };
         manifest.Save(outDir);
 
-        int total = matrix.Cells.Count * matrix.Seeds.Count;
+        int total = cells.Count * matrix.Seeds.Count;
         var progress = ProgressReporter.For(log, total);
-        var ids = matrix.Cells.Select(c => c.Id).ToHashSet();
+        var ids = cells.Select(c => c.Id).ToHashSet();
         progress.Skip(done.Count(k => ids.Contains(k.Item1)));
-        log.WriteLine($"{matrix.Name}: {matrix.Cells.Count} cells x {matrix.Seeds.Count} seeds on {device}" +
-                      (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
+        log.WriteLine($"{matrix.Name}: {cells.Count} cells" + (shard.IsWhole ? "" : $" (shard {shard} of {matrix.Cells.Count})") +
+                      $" x {matrix.Seeds.Count} seeds on {device}" + (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
         using (var appender = CellsCsv.Append(cellsPath))
         {
-            foreach (var group in matrix.Cells.GroupBy(c => c.Scenario.Canonical))
-                foreach (int seed in matrix.Seeds)
-                    RunGroup(group.ToArray(), seed, device, done, appender, progress);
+            foreach (var (group, seed) in Plan(cells, matrix.Seeds))
+                RunGroup(group, seed, device, done, (cell, row) =>
+                {
+                    appender.Write(row);
+                    progress.Report(Label(cell, seed), row.Status, row.AttackMs);
+                });
         }
 
-        var rows = CellsCsv.Read(cellsPath);
+        var rows = RowOrder.Canonical(CellsCsv.Read(cellsPath), matrix.Cells.Select(c => c.Id).ToArray());
+        CellsCsv.Write(cellsPath, rows);
         manifest = manifest with
         {
             Finished = DateTimeOffset.Now,
@@ -87,8 +96,12 @@ public sealed class Runner(TextWriter output, TextWriter log)
         return manifest.FailedRows > 0 ? 1 : 0;
     }
 
-    private static void RunGroup(Cell[] cells, int seed, Device device, HashSet<(string, int)> done,
-        CellsCsv.Appender appender, ProgressReporter progress)
+    /// <summary>The order cells run in: grouped by scenario (victims built once per group and seed), then by seed.</summary>
+    internal static IEnumerable<(Cell[] Cells, int Seed)> Plan(IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds) =>
+        cells.GroupBy(c => c.Scenario.Canonical).SelectMany(group => seeds.Select(seed => (group.ToArray(), seed)));
+
+    /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
+    internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -103,20 +116,10 @@ public sealed class Runner(TextWriter output, TextWriter log)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            foreach (var cell in pending)
-            {
-                var row = CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e);
-                appender.Write(row);
-                progress.Report(Label(cell, seed), row.Status, null);
-            }
+            foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
             return;
         }
-        foreach (var cell in pending)
-        {
-            var row = CellExecutor.Execute(cell, seed, round, clean, device);
-            appender.Write(row);
-            progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-        }
+        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device));
     }
 
     /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>
@@ -124,11 +127,15 @@ public sealed class Runner(TextWriter output, TextWriter log)
 
     private static string Label(Cell cell, int seed) => $"{cell.Block} {cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize} seed {seed}";
 
-    private HashSet<(string, int)> Resume(MatrixSpec matrix, string outDir, string cellsPath, Manifest? previous, List<DateTimeOffset> resumed)
+    private HashSet<(string, int)> Resume(MatrixSpec matrix, ShardSpec shard, string outDir, string cellsPath, Manifest? previous, List<DateTimeOffset> resumed)
     {
         if (previous != null && (previous.Matrix != matrix.Name || previous.MatrixSha256 != matrix.Sha256))
             throw new InputException($"{outDir} holds results of matrix '{previous.Matrix}' ({previous.MatrixSha256[..12]}), not of {matrix.Path} ({matrix.Sha256[..12]})",
                 "resume with the same matrix file, or write to a new folder with --out");
+        var had = previous?.Shard is { } s ? new ShardSpec(s.Index, s.Count) : ShardSpec.Whole;
+        if (previous != null && had != shard)
+            throw new InputException($"{outDir} holds {(had.IsWhole ? "an unsharded run" : $"shard {had}")}, not {(shard.IsWhole ? "an unsharded run" : $"shard {shard}")}",
+                "resume with the same --shard, or write to a new folder with --out");
         var rows = CellsCsv.Read(cellsPath, out bool truncated);
         if (truncated)
         {

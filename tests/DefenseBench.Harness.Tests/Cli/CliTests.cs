@@ -31,6 +31,7 @@ public sealed class CliTests : IDisposable
     [InlineData("List attacks, defences, models and datasets", "list", "--help")]
     [InlineData("Get real datasets", "data", "--help")]
     [InlineData("Fetch a real dataset", "data", "fetch", "--help")]
+    [InlineData("Join the folders of a sharded run", "merge", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);
@@ -44,7 +45,7 @@ public sealed class CliTests : IDisposable
     {
         var help = InProcess.Expect(0, "run", "--help");
 
-        foreach (string option in new[] { "--out", "--device", "--seeds", "--resume" })
+        foreach (string option in new[] { "--out", "--device", "--seeds", "--resume", "--shard" })
             Assert.Contains(option, help.Stdout, StringComparison.Ordinal);
     }
 

@@ -74,6 +74,12 @@ public sealed class RunnerTests(SweepRun sweep) : IClassFixture<SweepRun>, IDisp
     }
 
     [Fact]
+    public void Rows_are_in_matrix_cell_order_then_seed()
+    {
+        Assert.Equal(sweep.Matrix.Cells.SelectMany(c => sweep.Matrix.Seeds.Select(s => (c.Id, s))), sweep.Rows.Select(r => r.Key));
+    }
+
+    [Fact]
     public void Rows_describe_their_cell_in_the_csv_vocabulary()
     {
         var byId = sweep.Matrix.Cells.ToDictionary(c => c.Id);
