@@ -22,11 +22,21 @@ public static class OneDnnGuard
     [ModuleInitializer]
     internal static void Apply() => Ensure();
 
+    private static bool? _userChosen;
+
+    /// <summary>Whether the level in force is the user's rather than the safe default (decided when Core loaded).</summary>
+    public static bool UserChosen => _userChosen ?? false;
+
     /// <summary>The level in force: the user's, or the safe default this sets.</summary>
     public static string Ensure()
     {
         string? chosen = Environment.GetEnvironmentVariable(Variable);
-        if (!string.IsNullOrEmpty(chosen)) return chosen;
+        if (!string.IsNullOrEmpty(chosen))
+        {
+            _userChosen ??= true;
+            return chosen;
+        }
+        _userChosen = false;
         // .NET keeps its own copy of the environment on Unix; native getenv (oneDNN's) sees only libc's.
         if (!OperatingSystem.IsWindows()) _ = SetEnv(Variable, SafeLevel, 0);
         Environment.SetEnvironmentVariable(Variable, SafeLevel);

@@ -55,14 +55,8 @@ public static class LlgPlusBench
                 referenceMs = clock.Elapsed.TotalMilliseconds;
                 same = referenceCounts.SequenceEqual(counts);
             }
-            yield return new LlgPlusTiming(batch, Median(times), referenceMs, same, LabelMetrics.Asr(counts, round.Clients[0].TrueCounts));
+            yield return new LlgPlusTiming(batch, Timing.Median(times), referenceMs, same, LabelMetrics.Asr(counts, round.Clients[0].TrueCounts));
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     public static string Table(IEnumerable<LlgPlusTiming> rows)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DefenseBench.Core.Components;
+using DefenseBench.Core.Native;
 using DefenseBench.Harness.Matrix;
 
 namespace DefenseBench.Harness.Cli;
@@ -21,7 +22,15 @@ public static class CommandLine
             DataCommand.Create(output, error),
             BenchCommand.Create(output),
             MergeCommand.Create(output, args),
+            DoctorCommand.Create(output, error),
         };
+        var libtorch = new Option<string?>(LibTorch.OptionName)
+        {
+            Description = $"the folder holding {LibTorch.LibraryFile("torch_cpu")} for builds with -p:TorchBackend=system " +
+                          $"(else ${LibTorch.EnvironmentVariable}, else {LibTorch.SearchPathVariable})",
+            Recursive = true,
+        };
+        root.Options.Add(libtorch);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -32,6 +41,10 @@ public static class CommandLine
             error.WriteLine($"see `{string.Join(' ', ["defensebench", .. path, "--help"])}`");
             return 2;
         }
+        LibTorch.Configure(parse.GetValue(libtorch));
+        if (LibTorch.Bundled && parse.GetValue(libtorch) is { } ignored)
+            error.WriteLine($"warning: {LibTorch.OptionName} {ignored} is ignored: this build ships its own libtorch (-p:TorchBackend={LibTorch.Backend}); " +
+                            "build with -p:TorchBackend=system to use an installed one");
         try
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });

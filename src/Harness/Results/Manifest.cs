@@ -86,9 +86,7 @@ public sealed record Manifest
         };
     }
 
-    public static string Backend() =>
-        typeof(Core.Models.Classifier).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
+    public static string Backend() => Core.Native.LibTorch.Backend;
 }
 
 /// <summary>Shard <see cref="Index"/> of <see cref="Count"/> and the number of the matrix's cells it holds.</summary>

@@ -32,6 +32,7 @@ public sealed class CliTests : IDisposable
     [InlineData("Get real datasets", "data", "--help")]
     [InlineData("Fetch a real dataset", "data", "fetch", "--help")]
     [InlineData("Join the folders of a sharded run", "merge", "--help")]
+    [InlineData("Check the installation", "doctor", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);
@@ -45,7 +46,7 @@ public sealed class CliTests : IDisposable
     {
         var help = InProcess.Expect(0, "run", "--help");
 
-        foreach (string option in new[] { "--out", "--device", "--seeds", "--resume", "--shard" })
+        foreach (string option in new[] { "--out", "--device", "--seeds", "--resume", "--shard", "--libtorch" })
             Assert.Contains(option, help.Stdout, StringComparison.Ordinal);
     }
 
