@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DefenseBench.Harness.Bench;
+using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Running;
 
 namespace DefenseBench.Harness.Cli;
@@ -27,6 +28,33 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output) };
+    }
+
+    private static Command MatrixCommand(TextWriter output)
+    {
+        var matrix = new Argument<string>("matrix")
+        {
+            Description = "the matrix whose cells to time (default: matrices/quick.yaml)", Arity = ArgumentArity.ZeroOrOne,
+            DefaultValueFactory = _ => Path.Combine("matrices", "quick.yaml"),
+        };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
+        var every = new Option<int>("--memory-every") { Description = "sample memory every N cell runs (0: only at the end)", DefaultValueFactory = _ => 100 };
+        var command = new Command("matrix",
+            "Time the cells of a matrix as `run` runs them, without writing results: cells per second and time per attack for each block and attack, " +
+            "and peak memory (process RSS high-water, managed heap, GPU).")
+        {
+            matrix, device, seeds, every,
+        };
+        command.SetAction(parse =>
+        {
+            var spec = MatrixLoader.Load(parse.GetValue(matrix)!);
+            if (parse.GetValue(seeds) is { } n and > 0) spec = spec.WithSeeds(n);
+            var result = MatrixBench.Run(spec, DeviceChoice.Resolve(parse.GetValue(device)!), Math.Max(0, parse.GetValue(every)));
+            output.Write(MatrixBench.Table(result));
+            return result.Failed > 0 ? 1 : 0;
+        });
+        return command;
     }
 }

@@ -33,6 +33,7 @@ public sealed class CliTests : IDisposable
     [InlineData("Fetch a real dataset", "data", "fetch", "--help")]
     [InlineData("Join the folders of a sharded run", "merge", "--help")]
     [InlineData("Check the installation", "doctor", "--help")]
+    [InlineData("Time the cells of a matrix", "bench", "matrix", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);
