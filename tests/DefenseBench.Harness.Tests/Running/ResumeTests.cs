@@ -142,7 +142,7 @@ public sealed class ResumeTests : IDisposable
         using (var process = Defensebench.Start(_temp.Path, "run", matrix, "--out", _temp["out"], "--device", "cpu"))
         {
             var clock = Stopwatch.StartNew();
-            while (DataRows(cells) < 3)
+            while (GrowingCsv.DataRows(cells) < 3)
             {
                 Assert.False(process.HasExited,
                     $"the run ended (exit {(process.HasExited ? process.ExitCode : 0)}) before 3 rows were written; output:\n{process.Output}");
@@ -150,7 +150,7 @@ public sealed class ResumeTests : IDisposable
                 Thread.Sleep(10);
             }
             process.KillTree();
-            rowsAtKill = DataRows(cells);
+            rowsAtKill = GrowingCsv.DataRows(cells);
             Assert.True(rowsAtKill < total,
                 $"the run finished all {total} rows before it was killed, so nothing was resumed: make the matrix in this test bigger");
             Assert.False(Directory.Exists(Path.Combine(_temp["out"], "plots")), "the killed run should not have reached its plots");
@@ -163,25 +163,6 @@ public sealed class ResumeTests : IDisposable
         AssertEachCellRunExactlyOnce(spec, rows);
         Assert.All(rows, r => Assert.Equal(CellRow.Ok, r.Status));
         Assert.Contains("rows already done", resume.Stderr, StringComparison.Ordinal);
-    }
-
-    /// <summary>Complete data rows in a cells.csv being written by another process (0 while it does not exist).</summary>
-    private static int DataRows(string path)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            return Math.Max(0, reader.ReadToEnd().Count(c => c == '\n') - 1);
-        }
-        catch (FileNotFoundException)
-        {
-            return 0;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return 0;
-        }
     }
 
     public void Dispose() => _temp.Dispose();

@@ -26,16 +26,40 @@ public sealed class Defensebench : IDisposable
     public static Defensebench Start(string workingDirectory, params string[] args)
     {
         Assert.True(File.Exists(Dll), $"{Dll} is missing: the Harness project should be copied next to the test assembly");
-        var info = new ProcessStartInfo("dotnet")
+        return Launch("dotnet", workingDirectory, new Dictionary<string, string>(), [Dll, .. args]);
+    }
+
+    /// <summary>
+    /// A shell script that runs the harness (the deploy/ scripts), with <paramref name="environment"/> added and
+    /// DEFENSEBENCH set to the command that starts this program.
+    /// </summary>
+    public static Defensebench StartScript(string workingDirectory, string script, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var env = new Dictionary<string, string>(environment) { ["DEFENSEBENCH"] = $"dotnet {Dll}" };
+        return Launch("bash", workingDirectory, env, [script, .. args]);
+    }
+
+    private static Defensebench Launch(string program, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
+    {
+        var info = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Dll);
         foreach (string a in args) info.ArgumentList.Add(a);
-        return new Defensebench(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        return new Defensebench(Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start"));
+    }
+
+    /// <summary>Waits for the program to end and fails the test, showing its output, unless it exits with <paramref name="expected"/>.</summary>
+    public string Expect(int expected, TimeSpan timeout)
+    {
+        Assert.True(WaitForExit(timeout), $"still running after {timeout}; output:\n{Output}");
+        _process.WaitForExit();
+        Assert.True(ExitCode == expected, $"expected exit {expected}, got {ExitCode}; output:\n{Output}");
+        return Output;
     }
 
     public bool HasExited => _process.HasExited;
