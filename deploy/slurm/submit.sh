@@ -6,6 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 shards=${1:-7}
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [SHARDS]  (a positive whole number)" >&2; exit 2; }
+export SHARDS=$shards   # the tasks' shard count, whatever SHARDS the calling shell had
 array=$(sbatch --parsable --array="0-$((shards - 1))" "$here/shards.sbatch")
 array=${array%%;*}   # --parsable prints JOBID or JOBID;CLUSTER
 merge=$(sbatch --parsable --dependency="afterok:$array" "$here/merge.sbatch")

@@ -27,10 +27,10 @@ public sealed class SlurmArrayTests(QuickRun quick) : IDisposable
         ["MATRIX"] = QuickRun.MatrixPath, ["RESULTS"] = Results, ["DEVICE"] = "cpu",
     };
 
-    private string RunTask(int index, int count, int expected = 0)
+    private string RunTask(int index, int count)
     {
         using var task = Defensebench.StartScript(_temp.Path, Script("shards.sbatch"), Task(index, count));
-        return task.Expect(expected, Limit);
+        return task.Expect(0, Limit);
     }
 
     private string RunMerge(int expected)
@@ -62,7 +62,10 @@ public sealed class SlurmArrayTests(QuickRun quick) : IDisposable
 
         Assert.Contains("has not finished", RunMerge(2), StringComparison.Ordinal);
 
-        string resumed = RunTask(1, shards);
+        // Resubmitted alone, as the script's header says: an array of one task, with SHARDS giving the count.
+        using var resubmitted = Defensebench.StartScript(_temp.Path, Script("shards.sbatch"),
+            new Dictionary<string, string>(Task(1, 1)) { ["SHARDS"] = $"{shards}" });
+        string resumed = resubmitted.Expect(0, Limit);
         RunMerge(0);
 
         Assert.Contains("rows already done", resumed, StringComparison.Ordinal);
@@ -72,20 +75,21 @@ public sealed class SlurmArrayTests(QuickRun quick) : IDisposable
     [Fact]
     public void Submit_queues_an_array_of_one_task_per_shard_and_a_merge_that_waits_for_all_of_them()
     {
-        // A stand-in sbatch: records its arguments, answers like `sbatch --parsable` with a job id.
+        // A stand-in sbatch: records SHARDS and its arguments, answers like `sbatch --parsable` with a job id. The
+        // caller's own SHARDS (9) must not reach the tasks.
         string bin = _temp["bin"];
         string log = _temp["sbatch.log"];
-        _temp.Write("bin/sbatch", $"#!/usr/bin/env bash\necho \"$*\" >> '{log}'\nn=$(wc -l < '{log}')\necho \"$((4000 + n));cluster\"\n");
+        _temp.Write("bin/sbatch", $"#!/usr/bin/env bash\necho \"SHARDS=$SHARDS $*\" >> '{log}'\nn=$(wc -l < '{log}')\necho \"$((4000 + n));cluster\"\n");
         File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
-        var env = new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
+        var env = new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}", ["SHARDS"] = "9" };
 
         using var submit = Defensebench.StartScript(_temp.Path, Script("submit.sh"), env, "5");
         string output = submit.Expect(0, Limit);
 
         string[] calls = File.ReadAllLines(log);
         Assert.Equal(2, calls.Length);
-        Assert.Equal($"--parsable --array=0-4 {Script("shards.sbatch")}", calls[0]);
-        Assert.Equal($"--parsable --dependency=afterok:4001 {Script("merge.sbatch")}", calls[1]);
+        Assert.Equal($"SHARDS=5 --parsable --array=0-4 {Script("shards.sbatch")}", calls[0]);
+        Assert.Equal($"SHARDS=5 --parsable --dependency=afterok:4001 {Script("merge.sbatch")}", calls[1]);
         Assert.Contains("job array 4001", output, StringComparison.Ordinal);
         Assert.Contains("job 4002", output, StringComparison.Ordinal);
     }
