@@ -41,7 +41,8 @@ internal static class DoctorCommand
             output.WriteLine($"  {d.Id,-8} {d.Description}");
             if (d.Times is { } t)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"           forward+backward {t.ForwardBackwardMs:F2} ms, double backward {t.DoubleBackwardMs:F2} ms ({DeviceProbe.Model}, B = {DeviceProbe.BatchSize}, median)"));
+                    $"           forward+backward {t.ForwardBackward.MedianMs:F2} ms (fastest {t.ForwardBackward.MinimumMs:F2}), " +
+                    $"double backward {t.DoubleBackward.MedianMs:F2} ms (fastest {t.DoubleBackward.MinimumMs:F2}); {DeviceProbe.Model}, B = {DeviceProbe.BatchSize}, median of {DeviceProbe.Runs}"));
             if (d.Gradients is { } g) output.WriteLine($"           {g}");
             if (d.Problem is { } p) output.WriteLine($"           PROBLEM: {p}");
         }

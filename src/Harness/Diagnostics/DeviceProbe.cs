@@ -10,8 +10,11 @@ using static TorchSharp.torch.nn;
 
 namespace DefenseBench.Harness.Diagnostics;
 
-/// <summary>Median times of the two passes every attack family relies on, on one device.</summary>
-public sealed record ProbeTimes(double ForwardBackwardMs, double DoubleBackwardMs);
+/// <summary>Median and fastest time of a pass over several runs; the fastest shows the device's speed on a busy machine.</summary>
+public sealed record PassTime(double MedianMs, double MinimumMs);
+
+/// <summary>Times of the two passes every attack family relies on, on one device.</summary>
+public sealed record ProbeTimes(PassTime ForwardBackward, PassTime DoubleBackward);
 
 /// <summary>
 /// A small forward and backward pass (what label attacks and every client update need) and a double backward (the
@@ -23,8 +26,9 @@ public static class DeviceProbe
 {
     public const string Model = "dlg-lenet";
     public const int BatchSize = 8;
+    public const int Runs = 9;
 
-    public static ProbeTimes Run(Device device, int runs = 5)
+    public static ProbeTimes Run(Device device, int runs = Runs)
     {
         using var scope = torch.NewDisposeScope();
         var shape = ImageShape.Mnist;
@@ -56,11 +60,11 @@ public static class DeviceProbe
             return inputGrad.abs().sum().item<float>();
         }
 
-        return new ProbeTimes(Median(ForwardBackward, runs), Median(DoubleBackward, runs));
+        return new ProbeTimes(Time(ForwardBackward, runs), Time(DoubleBackward, runs));
     }
 
-    /// <summary>The median wall time of <paramref name="runs"/> calls after one warm-up; a non-finite result is an error.</summary>
-    private static double Median(Func<double> pass, int runs)
+    /// <summary>The wall times of <paramref name="runs"/> calls after one warm-up; a non-finite result is an error.</summary>
+    private static PassTime Time(Func<double> pass, int runs)
     {
         Check(pass());
         var times = new double[runs];
@@ -70,7 +74,7 @@ public static class DeviceProbe
             Check(pass());
             times[r] = clock.Elapsed.TotalMilliseconds;
         }
-        return Timing.Median(times);
+        return new PassTime(Timing.Median(times), times.Min());
     }
 
     private static void Check(double value)

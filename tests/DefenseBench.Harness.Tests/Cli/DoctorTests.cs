@@ -17,7 +17,7 @@ public sealed class DoctorTests : IDisposable
         Assert.Matches(@"(?m)^libtorch from +/.*/libtorch_cpu\.so \(shipped with the build\)$", doctor.Stdout);
         Assert.Matches(@"(?m)^oneDNN +ONEDNN_MAX_CPU_ISA=\S+", doctor.Stdout);
         Assert.Matches(@"(?m)^CUDA +not available", doctor.Stdout);
-        Assert.Matches(@"forward\+backward \d+\.\d+ ms, double backward \d+\.\d+ ms", doctor.Stdout);
+        Assert.Matches(@"forward\+backward \d+\.\d+ ms \(fastest \d+\.\d+\), double backward \d+\.\d+ ms \(fastest \d+\.\d+\)", doctor.Stdout);
         Assert.Matches(@"float32 vs float64: largest relative error \S+ \(\S+\); agree", doctor.Stdout);
         Assert.EndsWith("device cpu: works (cpu)\n", doctor.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
