@@ -33,7 +33,7 @@ public static class CellExecutor
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
-                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses));
+                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round));
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
@@ -48,6 +48,15 @@ public static class CellExecutor
             return Failed(row, e);
         }
     }
+
+    /// <summary>
+    /// The classes present in each target, lent from the ground truth only to attacks that declare it as their threat
+    /// model's assumption (simplified iLRG); the counts never leave the scorer.
+    /// </summary>
+    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round) =>
+        attack.Needs.HasFlag(AttackNeeds.KnownClasses)
+            ? target => Scoring.TrueCounts(round, target).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
+            : null;
 
     /// <summary>The row's identifying columns, before any metric.</summary>
     public static CellRow Describe(Cell cell, int seed, Device device) => new()
