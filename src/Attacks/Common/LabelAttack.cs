@@ -15,7 +15,15 @@ public abstract class LabelAttack : IAttack
     /// <summary>True when the attack recovers which classes are present but not how often (iDLG, GI, RLG).</summary>
     public virtual bool ExistenceOnly => false;
 
-    public AttackOutcome Run(ServerView view, AttackContext context)
+    public AttackOutcome Run(ServerView view, AttackContext context) => new(Layers(view, context)
+        .Select(t => new LabelRecovery(t.Target, Recover(t.Layer, view, context)) { ExistenceOnly = ExistenceOnly })
+        .ToArray());
+
+    /// <summary>
+    /// The last layers the attack reads, one per target: every client's upload when the view shows them, otherwise
+    /// the aggregate. Throws <see cref="NotApplicableException"/> when the view lacks what <see cref="Needs"/> says.
+    /// </summary>
+    public IReadOnlyList<(int Target, LastLayer Layer)> Layers(ServerView view, AttackContext context)
     {
         if (Needs.HasFlag(AttackNeeds.FcBias) && !view.Aggregate.Contains(Core.Models.Classifier.FcBias))
             throw new NotApplicableException($"{Id} needs the last layer's bias gradient and the model has no bias");
@@ -26,10 +34,9 @@ public abstract class LabelAttack : IAttack
         {
             KnownClasses = Needs.HasFlag(AttackNeeds.KnownClasses) ? context.KnownClasses!(target) : null,
         };
-        LabelRecovery Recovery(int target, LastLayer layer) => new(target, Recover(layer, view, context)) { ExistenceOnly = ExistenceOnly };
         if (view.ClientUpdates is { } uploads)
-            return new AttackOutcome(uploads.Select((u, k) => Recovery(k, Layer(u, info.BatchSizes[k], k))).ToArray());
-        return new AttackOutcome([Recovery(LabelRecovery.Aggregate, Layer(view.Aggregate, info.BatchSizes.Sum(), LabelRecovery.Aggregate))]);
+            return uploads.Select((u, k) => (k, Layer(u, info.BatchSizes[k], k))).ToArray();
+        return [(LabelRecovery.Aggregate, Layer(view.Aggregate, info.BatchSizes.Sum(), LabelRecovery.Aggregate))];
     }
 
     /// <summary>Recovered counts per class (length C) from one last-layer gradient; 1 per present class when <see cref="ExistenceOnly"/>.</summary>

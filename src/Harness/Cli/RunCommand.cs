@@ -12,9 +12,13 @@ internal static class RunCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N (auto picks CUDA when TorchSharp sees it)", DefaultValueFactory = _ => "auto" };
         var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
         var resume = new Option<bool>("--resume") { Description = "continue an interrupted run: skip the cell runs already in cells.csv" };
+        var export = new Option<string?>("--export-updates")
+        {
+            Description = "write the last layer each label attack read (per cell, seed and client) as safetensors files to this folder, for `attack --update`",
+        };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {
-            matrix, outDir, device, seeds, resume,
+            matrix, outDir, device, seeds, resume, export,
         };
         // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
@@ -22,7 +26,8 @@ internal static class RunCommand
             if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && n < 1) r.AddError($"--seeds {n}: write a seed count of at least 1");
         });
         command.SetAction(parse => new Runner(output, error).Run(
-            new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume)),
+            new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume),
+                parse.GetValue(export)),
             arguments));
         return command;
     }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Harness.Audit;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using TorchSharp;
@@ -16,7 +18,8 @@ namespace DefenseBench.Harness.Running;
 /// </summary>
 public static class CellExecutor
 {
-    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device)
+    /// <param name="exportFolder">when given, the last layers a label attack read are written there (run --export-updates)</param>
+    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device, string? exportFolder = null)
     {
         var row = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -37,6 +40,8 @@ public static class CellExecutor
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
+            if (exportFolder != null && attack is LabelAttack labelAttack)
+                UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
             return Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
         }
         catch (NotApplicableException e)

@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 
 namespace DefenseBench.Harness.Running;
 
-public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false);
+public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
+    string? ExportUpdates = null);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
@@ -71,7 +72,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         {
             foreach (var group in matrix.Cells.GroupBy(c => c.Scenario.Canonical))
                 foreach (int seed in matrix.Seeds)
-                    RunGroup(group.ToArray(), seed, device, done, appender, progress);
+                    RunGroup(group.ToArray(), seed, device, done, appender, progress, options.ExportUpdates);
         }
 
         var rows = CellsCsv.Read(cellsPath);
@@ -88,7 +89,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
     }
 
     private static void RunGroup(Cell[] cells, int seed, Device device, HashSet<(string, int)> done,
-        CellsCsv.Appender appender, ProgressReporter progress)
+        CellsCsv.Appender appender, ProgressReporter progress, string? exportFolder)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -113,7 +114,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         }
         foreach (var cell in pending)
         {
-            var row = CellExecutor.Execute(cell, seed, round, clean, device);
+            var row = CellExecutor.Execute(cell, seed, round, clean, device, exportFolder);
             appender.Write(row);
             progress.Report(Label(cell, seed), row.Status, row.AttackMs);
         }
