@@ -16,6 +16,9 @@ public static class ScenarioSweepPlots
     private static readonly string[] Axes = ["batch_size", "stage"];
     private static readonly string[] Metrics = ["lnacc", "leacc", "asr"];
 
+    /// <summary>ASR is LLG's measure; iLRG's metrics are LeAcc and LnAcc. Draw ASR only where an LLG variant ran.</summary>
+    private static bool Wanted(string metric, IEnumerable<CellRow> rows) => metric != "asr" || rows.Any(r => AttackFamily(r.Attack) == "llg");
+
     public static IEnumerable<string> Render(IReadOnlyList<CellRow> ok, string folder)
     {
         foreach (var block in ok.GroupBy(r => r.Block))
@@ -26,7 +29,7 @@ public static class ScenarioSweepPlots
                 var varying = Varying(block, others);
                 bool manyDefences = block.Select(r => r.Defense).Distinct().Count() > 1;
                 foreach (var group in block.GroupBy(r => string.Join("|", others.Select(f => Field(r, f))) + "|" + r.Defense))
-                    foreach (string metric in Metrics)
+                    foreach (string metric in Metrics.Where(m => Wanted(m, group)))
                     {
                         var rows = group.ToList();
                         var png = Render(rows, block.Key, axis, metric, varying, manyDefences, folder);
@@ -41,7 +44,7 @@ public static class ScenarioSweepPlots
         var xs = withMetric.Select(r => X(r, axis)).Where(double.IsFinite).Distinct().Order().ToArray();
         if (xs.Length < 2) return null;
         var plot = new Plot();
-        var map = XAxis(plot, xs, 8, out bool logX);
+        var map = XAxis(plot, xs, 4, out bool logX);
         foreach (var series in withMetric.GroupBy(r => AttackLabel(r, rows)))
         {
             var points = series.GroupBy(r => X(r, axis)).Where(g => double.IsFinite(g.Key))
