@@ -48,7 +48,8 @@ public static class LocalTraining
             using var scope = torch.NewDisposeScope();
             int size = n / chunks + (c < n % chunks ? 1 : 0);
             var loss = functional.cross_entropy(model.forward(batch.Images.narrow(0, start, size)), batch.Labels.narrow(0, start, size));
-            var grads = torch.autograd.grad([loss * ((double)size / n)], parameters);
+            using var share = ((double)size / n).ToScalar();
+            var grads = torch.autograd.grad([loss.mul(share)], parameters);
             using (torch.no_grad())
                 for (int i = 0; i < sums.Length; i++) sums[i].add_(grads[i]);
             start += size;
@@ -88,7 +89,11 @@ public static class LocalTraining
     {
         using var scope = torch.NewDisposeScope();
         var grads = MeanLossGradient(model, parameters, batch);
+        // An explicit Scalar kept alive by `using`: an implicit one (alpha: -learningRate) is only finalised by the GC,
+        // which in optimised code may run while libtorch still reads it; over thousands of training steps that
+        // showed up as rare "Exception raised from toFloat" failures in Release builds.
+        using var step = (-learningRate).ToScalar();
         using (torch.no_grad())
-            for (int i = 0; i < parameters.Length; i++) parameters[i].add_(grads[i], alpha: -learningRate);
+            for (int i = 0; i < parameters.Length; i++) parameters[i].add_(grads[i], step);
     }
 }
