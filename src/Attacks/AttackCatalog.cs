@@ -1,3 +1,5 @@
+using DefenseBench.Attacks.IlrgFamily;
+using DefenseBench.Attacks.LabelBaselines;
 using DefenseBench.Attacks.LlgFamily;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
@@ -14,6 +16,9 @@ public static class AttackCatalog
         "batched: closed-form last-layer gradient, each input forwarded once; autograd: one backward pass per batch (the reference)",
         "batched", "autograd");
 
+    private static readonly ParameterSpec SumToBatch = ParameterSpec.Switch("sum_to_batch", false,
+        "shift the rounded counts by ones until they sum to B*U (the reference's correction for image reconstruction, fixed)");
+
     public static readonly Catalog<IAttack> All = new Catalog<IAttack>()
         .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", _ => new Llg())
         .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs",
@@ -21,7 +26,17 @@ public static class AttackCatalog
             v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v)))
         .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class",
             [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec],
-            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)));
+            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)))
+        .Add("ilrg", "iLRG: instance-wise label counts from the FC weight and bias gradients via a pseudoinverse (needs the bias)",
+            [SumToBatch], v => new Ilrg(v.Switch("sum_to_batch")))
+        .Add("ilrg-sim", "simplified iLRG: the system restricted to the classes known to be present (lent from the ground truth)",
+            [SumToBatch], v => new IlrgSimplified(v.Switch("sum_to_batch")))
+        .Add("idlg-label", "iDLG extended to batches: a class is present iff its FC weight-gradient row sum is negative (existence only)",
+            _ => new IdlgLabel())
+        .Add("gi-label", "GradInversion's rule: a class is present iff its FC weight-gradient row has a negative entry (existence only)",
+            _ => new GiLabel())
+        .Add("rlg", "RLG: SVD of the FC weight gradient and a feasibility LP per class (existence only; needs B < d)", _ => new Rlg())
+        .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", _ => new Ebi());
 
     private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
 }

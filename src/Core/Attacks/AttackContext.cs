@@ -14,5 +14,9 @@ public interface IAuxiliaryData
     (Tensor Images, int[] Labels) Pool(int perClass, Rng rng, Device device);
 }
 
-/// <summary>What the harness lends an attack besides the view: the device, a seeded stream, auxiliary data.</summary>
-public sealed record AttackContext(Device Device, Rng Rng, IAuxiliaryData? Auxiliary = null);
+/// <summary>
+/// What the harness lends an attack besides the view: the device, a seeded stream, auxiliary data, and, only for
+/// attacks that declare <see cref="AttackNeeds.KnownClasses"/>, the classes present in a target (a client index or
+/// <see cref="LabelRecovery.Aggregate"/>).
+/// </summary>
+public sealed record AttackContext(Device Device, Rng Rng, IAuxiliaryData? Auxiliary = null, Func<int, int[]>? KnownClasses = null);

@@ -4,6 +4,15 @@ namespace DefenseBench.Core.Attacks;
 public sealed record LabelRecovery(int Target, int[] Counts)
 {
     public const int Aggregate = -1;
+
+    /// <summary>
+    /// True for attacks that recover only which classes are present (iDLG, GI, RLG): <see cref="Counts"/> is then 1
+    /// for a present class and 0 otherwise, and only existence metrics (LeAcc) are scored.
+    /// </summary>
+    public bool ExistenceOnly { get; init; }
+
+    /// <summary>The classes recovered as present, ascending.</summary>
+    public int[] Present => Enumerable.Range(0, Counts.Length).Where(c => Counts[c] > 0).ToArray();
 }
 
 /// <summary>What an attack returns: label recoveries per target and named side values (e.g. a learned scale).</summary>

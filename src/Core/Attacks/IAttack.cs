@@ -16,6 +16,12 @@ public enum AttackNeeds
 
     /// <summary>Auxiliary data from the training distribution.</summary>
     AuxiliaryData = 4,
+
+    /// <summary>
+    /// The set of classes present in each target's data, as an assumption of the threat model (simplified iLRG):
+    /// the harness lends it from the ground truth, the `attack` command from --classes. Never the counts.
+    /// </summary>
+    KnownClasses = 8,
 }
 
 /// <summary>

@@ -15,7 +15,12 @@ public static class Aggregation
         return first.Map((name, _) =>
         {
             var sum = torch.zeros_like(first[name]);
-            for (int k = 0; k < uploads.Count; k++) sum.add_(uploads[k][name], alpha: weights[k] / total);
+            for (int k = 0; k < uploads.Count; k++)
+            {
+                // Explicit and kept alive: see LocalTraining.SgdStep on implicit Scalars.
+                using var weight = (weights[k] / total).ToScalar();
+                sum.add_(uploads[k][name], weight);
+            }
             return sum;
         });
     }

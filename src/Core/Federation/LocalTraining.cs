@@ -11,13 +11,50 @@ public sealed record Batch(Tensor Images, Tensor Labels);
 /// <summary>What a client computes from its batches: the FedSGD gradient or the FedAvg weight delta.</summary>
 public static class LocalTraining
 {
+    /// <summary>
+    /// The most samples forwarded at once. Larger batches are split into chunks so B = 4096 fits in memory on VGG and
+    /// ResNet, and because big fresh allocations are slow on CPUs (page faults).
+    /// </summary>
+    public const int MaxChunk = 256;
+
     /// <summary>Mean cross-entropy gradient of every parameter (PyTorch's default reduction; ALGORITHMS.md pitfall 1).</summary>
-    public static Update Gradient(Classifier model, Batch batch)
+    public static Update Gradient(Classifier model, Batch batch, int maxChunk = MaxChunk)
     {
         var parameters = model.parameters().ToArray();
-        var loss = functional.cross_entropy(model.forward(batch.Images), batch.Labels);
-        var grads = torch.autograd.grad([loss], parameters);
-        return new Update(UpdateKind.Gradient, model.ParameterNames.Zip(grads.Select(g => g.detach())));
+        var grads = MeanLossGradient(model, parameters, batch, maxChunk);
+        return new Update(UpdateKind.Gradient, model.ParameterNames.Zip(grads));
+    }
+
+    /// <summary>
+    /// ∇ of the mean cross-entropy over the whole batch, computed in chunks of at most <paramref name="maxChunk"/>
+    /// samples when the model's output for a sample does not depend on the rest of the batch (no batch norm, or eval
+    /// mode; ALGORITHMS.md pitfall 9). The chunks are as equal as the batch allows and each chunk's mean loss is
+    /// weighted by its share of the batch, so the sum is exactly the full-batch mean gradient, not the unweighted mean
+    /// of chunk means that the iLRG code uses (which is right only for equal chunks). Batch-norm models in train mode
+    /// are forwarded whole, because their batch statistics are part of the gradient.
+    /// </summary>
+    public static Tensor[] MeanLossGradient(Classifier model, Tensor[] parameters, Batch batch, int maxChunk = MaxChunk)
+    {
+        int n = (int)batch.Labels.shape[0];
+        if (n <= maxChunk || (model.training && model.HasBatchNorm))
+        {
+            var loss = functional.cross_entropy(model.forward(batch.Images), batch.Labels);
+            return torch.autograd.grad([loss], parameters).Select(g => g.detach()).ToArray();
+        }
+        var sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
+        int chunks = (n + maxChunk - 1) / maxChunk, start = 0;
+        for (int c = 0; c < chunks; c++)
+        {
+            using var scope = torch.NewDisposeScope();
+            int size = n / chunks + (c < n % chunks ? 1 : 0);
+            var loss = functional.cross_entropy(model.forward(batch.Images.narrow(0, start, size)), batch.Labels.narrow(0, start, size));
+            using var share = ((double)size / n).ToScalar();
+            var grads = torch.autograd.grad([loss.mul(share)], parameters);
+            using (torch.no_grad())
+                for (int i = 0; i < sums.Length; i++) sums[i].add_(grads[i]);
+            start += size;
+        }
+        return sums;
     }
 
     /// <summary>
@@ -51,9 +88,12 @@ public static class LocalTraining
     public static void SgdStep(Classifier model, Tensor[] parameters, Batch batch, double learningRate)
     {
         using var scope = torch.NewDisposeScope();
-        var loss = functional.cross_entropy(model.forward(batch.Images), batch.Labels);
-        var grads = torch.autograd.grad([loss], parameters);
+        var grads = MeanLossGradient(model, parameters, batch);
+        // An explicit Scalar kept alive by `using`: an implicit one (alpha: -learningRate) is only finalised by the GC,
+        // which in optimised code may run while libtorch still reads it; over thousands of training steps that
+        // showed up as rare "Exception raised from toFloat" failures in Release builds.
+        using var step = (-learningRate).ToScalar();
         using (torch.no_grad())
-            for (int i = 0; i < parameters.Length; i++) parameters[i].add_(grads[i], alpha: -learningRate);
+            for (int i = 0; i < parameters.Length; i++) parameters[i].add_(grads[i], step);
     }
 }

@@ -90,19 +90,39 @@ public sealed class VictimRound
         return new Batch(images, y);
     }
 
-    /// <summary>The training stage: plain SGD on uniformly drawn training batches before the attack.</summary>
+    /// <summary>
+    /// The training stage: plain SGD before the attack, on uniformly drawn training batches (steps) or on a fresh
+    /// shuffle of the training split per epoch, in order, the last batch of an epoch possibly smaller (epochs).
+    /// </summary>
     private static void Train(Classifier model, IImageDataset dataset, TrainingStage stage, Rng rng, Device device)
     {
-        if (stage.Steps == 0) return;
+        if (stage.IsUntrained) return;
         model.train();
         var parameters = model.parameters().ToArray();
         int count = dataset.Count(Split.Train);
-        for (int step = 0; step < stage.Steps; step++)
+        foreach (var indices in StageBatches(stage, count, rng))
         {
             using var scope = torch.NewDisposeScope();
-            var indices = Enumerable.Range(0, stage.BatchSize).Select(_ => rng.NextInt(count)).ToArray();
             var (images, labels) = dataset.Load(Split.Train, indices, device);
             LocalTraining.SgdStep(model, parameters, new Batch(images, labels), stage.LearningRate);
+        }
+    }
+
+    /// <summary>The training-split indices of each step of <paramref name="stage"/>, in order.</summary>
+    public static IEnumerable<int[]> StageBatches(TrainingStage stage, int count, Rng rng)
+    {
+        if (stage.Epochs == 0)
+        {
+            for (int step = 0; step < stage.Steps; step++)
+                yield return Enumerable.Range(0, stage.BatchSize).Select(_ => rng.NextInt(count)).ToArray();
+            yield break;
+        }
+        var order = Enumerable.Range(0, count).ToArray();
+        for (int epoch = 0; epoch < stage.Epochs; epoch++)
+        {
+            rng.Shuffle(order);
+            for (int start = 0; start < count; start += stage.BatchSize)
+                yield return order[start..Math.Min(count, start + stage.BatchSize)];
         }
     }
 

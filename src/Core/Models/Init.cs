@@ -40,6 +40,23 @@ public static class Init
         }
     }
 
+    /// <summary>
+    /// The init of the iLRG code's LeNet-5, VGG and ResNet (torchvision style): PyTorch's default, then every
+    /// convolution weight from N(0, 2 / fan_out) (kaiming_normal_, mode fan_out, ReLU gain √2).
+    /// </summary>
+    public static void KaimingConvolutions(Module module, Generator generator)
+    {
+        PyTorchDefault(module, generator);
+        using var _ = torch.no_grad();
+        foreach (var (_, child) in module.named_modules())
+        {
+            if (child is not Conv2d conv) continue;
+            var weight = conv.weight!;
+            long fanOut = weight.shape[0] * weight.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
+            weight.normal_(0, Math.Sqrt(2.0 / fanOut), generator);
+        }
+    }
+
     private static void FanIn(Tensor weight, Tensor? bias, Generator generator)
     {
         long fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);

@@ -7,16 +7,20 @@ using static TorchSharp.torch.nn;
 namespace DefenseBench.Core.Models;
 
 /// <summary>
-/// LeNet-5 as iLRG uses it: conv6(5×5)–pool–conv16(5×5)–pool–FC120–FC84–FC(C) with ReLU. 28×28 inputs are padded
-/// by 2 in the first convolution so both 28×28 and 32×32 reach the 16×5×5 map. PyTorch default init.
+/// LeNet-5 as iLRG uses it: conv6(5×5)–pool–conv16(5×5)–pool–FC120–FC84–FC(C), with ReLU, or SiLU ("LeNet-S") or
+/// LeakyReLU for the activation ablation. 28×28 inputs are padded by 2 in the first convolution so both 28×28 and
+/// 32×32 reach the 16×5×5 map. Convolutions get Kaiming-normal (fan-out, ReLU gain) weights as in the iLRG code's
+/// models.py; the linear layers keep PyTorch's default.
 /// </summary>
 public sealed class LeNet5 : Classifier
 {
     private readonly Conv2d conv1, conv2;
     private readonly Linear fc1, fc2, fc;
+    private readonly Activation _activation;
 
-    public LeNet5(ImageShape shape, int numClasses) : base(nameof(LeNet5), numClasses)
+    public LeNet5(ImageShape shape, int numClasses, Activation activation = Activation.Relu) : base(nameof(LeNet5), numClasses)
     {
+        _activation = activation;
         int pad = shape.Height == 28 ? 2 : 0;
         conv1 = Conv2d(shape.Channels, 6, kernel_size: 5, padding: pad);
         conv2 = Conv2d(6, 16, kernel_size: 5);
@@ -31,11 +35,11 @@ public sealed class LeNet5 : Classifier
 
     public override Tensor Embed(Tensor x)
     {
-        var h = functional.max_pool2d(functional.relu(conv1.forward(x)), 2);
-        h = functional.max_pool2d(functional.relu(conv2.forward(h)), 2);
-        h = functional.relu(fc1.forward(h.flatten(1)));
-        return functional.relu(fc2.forward(h));
+        var h = functional.max_pool2d(_activation.Apply(conv1.forward(x)), 2);
+        h = functional.max_pool2d(_activation.Apply(conv2.forward(h)), 2);
+        h = _activation.Apply(fc1.forward(h.flatten(1)));
+        return _activation.Apply(fc2.forward(h));
     }
 
-    public override void Initialize(Generator generator) => Init.PyTorchDefault(this, generator);
+    public override void Initialize(Generator generator) => Init.KaimingConvolutions(this, generator);
 }

@@ -15,7 +15,16 @@ public static class ModelCatalog
         .Add("dlg-lenet", "DLG/LLG LeNet: 3 sigmoid convs (12 ch) + FC, U(-0.5, 0.5) init; hidden 588 (28x28) or 768 (32x32)",
             _ => (shape, c) => new DlgLeNet(shape, c))
         .Add("lenet5", "LeNet-5 with ReLU: conv6-pool-conv16-pool-FC120-FC84-FC(C)", _ => (shape, c) => new LeNet5(shape, c))
-        .Add("fcn3", "FCN-3: FC300-ReLU-FC300-ReLU-FC(C) on flattened pixels", _ => (shape, c) => new Fcn3(shape, c));
+        .Add("lenet5-silu", "LeNet-S: LeNet-5 with SiLU (negative embedding entries; iLRG's ablation)",
+            _ => (shape, c) => new LeNet5(shape, c, Activation.Silu))
+        .Add("lenet5-leaky", "LeNet-5 with LeakyReLU (slope 0.01; iLRG's ablation)", _ => (shape, c) => new LeNet5(shape, c, Activation.LeakyRelu))
+        .Add("fcn3", "FCN-3: FC300-ReLU-FC300-ReLU-FC(C) on flattened pixels", _ => (shape, c) => new Fcn3(shape, c))
+        .Add("vgg11-bn", "VGG-11 with batch norm, head FC4096-FC4096-FC(C) (d = 4096); needs 32x32 or larger",
+            _ => (shape, c) => new Vgg(shape, c, Vgg.Vgg11))
+        .Add("vgg16-bn", "VGG-16 with batch norm, head FC4096-FC4096-FC(C) (d = 4096); needs 32x32 or larger",
+            _ => (shape, c) => new Vgg(shape, c, Vgg.Vgg16))
+        .Add("resnet18", "ResNet-18, CIFAR style (3x3 stride-1 stem, no max-pool), global average pool (d = 512)",
+            _ => (shape, c) => new ResNet18(shape, c));
 
     /// <summary>A model initialised from <paramref name="seed"/> on <paramref name="device"/>.</summary>
     public static Classifier Create(string id, ImageShape shape, int numClasses, long seed, Device device)

@@ -28,7 +28,7 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output) };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output) };
     }
 
     private static Command MatrixCommand(TextWriter output)
@@ -54,6 +54,36 @@ internal static class BenchCommand
             var result = MatrixBench.Run(spec, DeviceChoice.Resolve(parse.GetValue(device)!), Math.Max(0, parse.GetValue(every)));
             output.Write(MatrixBench.Table(result));
             return result.Failed > 0 ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static Command Ilrg(TextWriter output)
+    {
+        var classes = new Option<int[]>("--classes") { Description = "class counts C of the grid", DefaultValueFactory = _ => [10, 100], AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "batch sizes B of the grid", DefaultValueFactory = _ => [64, 256, 1024], AllowMultipleArgumentsPerToken = true };
+        var large = new Option<int>("--large-batch") { Description = "the batch of the whole-cell check (LeNet-5, C = 100); 0 skips it", DefaultValueFactory = _ => 4096 };
+        var many = new Option<int>("--many-classes") { Description = "the class count of the large-C check (LeNet-5, B = 1024); 0 skips it", DefaultValueFactory = _ => 1000 };
+        var runs = new Option<int>("--runs") { Description = "timed runs per setting (median reported)", DefaultValueFactory = _ => 5 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var command = new Command("ilrg", "Time iLRG's restoration, the gradient alone and both, on LeNet-5, FCN-3 and the DLG LeNet (untrained, eval mode).")
+        {
+            classes, batches, large, many, runs, device,
+        };
+        command.SetAction(parse =>
+        {
+            var target = DeviceChoice.Resolve(parse.GetValue(device)!);
+            int n = Math.Max(1, parse.GetValue(runs));
+            output.WriteLine(IlrgBench.Header);
+            foreach (var (model, dataset) in IlrgBench.Settings)
+                foreach (int c in parse.GetValue(classes)!)
+                    foreach (int b in parse.GetValue(batches)!)
+                        output.WriteLine(IlrgBench.Line(IlrgBench.Time(model, dataset, c, b, n, target)));
+            if (parse.GetValue(large) is > 0 and var bigBatch)
+                output.WriteLine(IlrgBench.Line(IlrgBench.Time("lenet5", "synthetic-cifar100", 100, bigBatch, n, target)));
+            if (parse.GetValue(many) is > 0 and var manyClasses)
+                output.WriteLine(IlrgBench.Line(IlrgBench.Time("lenet5", "synthetic-cifar100", manyClasses, 1024, n, target)));
+            return 0;
         });
         return command;
     }

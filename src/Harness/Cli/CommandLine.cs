@@ -23,6 +23,7 @@ public static class CommandLine
             BenchCommand.Create(output),
             MergeCommand.Create(output, args),
             DoctorCommand.Create(output, error),
+            AttackCommand.Create(output),
         };
         var libtorch = new Option<string?>(LibTorch.OptionName)
         {

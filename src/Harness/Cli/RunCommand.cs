@@ -17,9 +17,13 @@ internal static class RunCommand
         {
             Description = "run shard i of n (i = 0..n-1): a cost-balanced share of the cells; join the shard folders with `merge`",
         };
+        var export = new Option<string?>("--export-updates")
+        {
+            Description = "write the last layer each label attack read (per cell, seed and client) as safetensors files to this folder, for `attack --update`",
+        };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {
-            matrix, outDir, device, seeds, resume, shard,
+            matrix, outDir, device, seeds, resume, shard, export,
         };
         // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
@@ -28,7 +32,7 @@ internal static class RunCommand
         });
         command.SetAction(parse => new Runner(output, error).Run(
             new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume),
-                parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null),
+                parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null, parse.GetValue(export)),
             arguments));
         return command;
     }

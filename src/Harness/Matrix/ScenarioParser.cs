@@ -68,7 +68,10 @@ internal sealed class ScenarioParser(ErrorSink errors)
         return result;
     }
 
-    /// <summary>A step count, or {steps: N, lr: η, batch_size: B}: SGD on other training data before the attack.</summary>
+    /// <summary>
+    /// A step count, {steps: N, lr: η, batch_size: B} or {epochs: E, lr: η, batch_size: B}: SGD on the training split
+    /// before the attack (E epochs are E·⌈n/B⌉ steps over shuffled data).
+    /// </summary>
     public List<TrainingStage> Stages(YamlNode? node)
     {
         if (node == null) return [TrainingStage.Untrained];
@@ -81,12 +84,17 @@ internal sealed class ScenarioParser(ErrorSink errors)
                 result.Add(steps == 0 ? TrainingStage.Untrained : new TrainingStage(steps));
                 continue;
             }
-            var fields = Fields(item, "stage", ["steps", "lr", "batch_size"], "{steps: 100, lr: 0.1, batch_size: 32}");
-            var steps2 = fields.TryGetValue("steps", out var s) ? Each(s, v => Integer(v, "stage steps", 0, 10_000_000)) : [0];
+            var fields = Fields(item, "stage", ["steps", "epochs", "lr", "batch_size"], "{steps: 100, lr: 0.1, batch_size: 32} or {epochs: 10, lr: 0.1, batch_size: 128}");
+            if (fields.ContainsKey("steps") && fields.ContainsKey("epochs"))
+                errors.Add(item, "a stage counts either steps or epochs, not both", "write {steps: 100, ...} or {epochs: 10, ...}");
+            bool epochs = fields.ContainsKey("epochs");
+            var counts = fields.TryGetValue(epochs ? "epochs" : "steps", out var s)
+                ? Each(s, v => Integer(v, epochs ? "stage epochs" : "stage steps", 0, epochs ? 100_000 : 10_000_000))
+                : [0];
             var lrs = fields.TryGetValue("lr", out var l) ? Each(l, v => Real(v, "stage lr", 0, double.PositiveInfinity)) : [0.1];
             var batches = fields.TryGetValue("batch_size", out var b) ? Each(b, v => Integer(v, "stage batch_size", 1, 65536)) : [32];
-            foreach (int n in steps2) foreach (double lr in lrs) foreach (int bs in batches)
-                result.Add(n == 0 ? TrainingStage.Untrained : new TrainingStage(n, lr, bs));
+            foreach (int n in counts) foreach (double lr in lrs) foreach (int bs in batches)
+                result.Add(epochs ? TrainingStage.ForEpochs(n, lr, bs) : n == 0 ? TrainingStage.Untrained : new TrainingStage(n, lr, bs));
         }
         return result;
     }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Harness.Audit;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using TorchSharp;
@@ -16,7 +18,8 @@ namespace DefenseBench.Harness.Running;
 /// </summary>
 public static class CellExecutor
 {
-    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device)
+    /// <param name="exportFolder">when given, the last layers a label attack read are written there (run --export-updates)</param>
+    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device, string? exportFolder = null)
     {
         var row = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -33,10 +36,12 @@ public static class CellExecutor
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
-                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses));
+                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round));
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
+            if (exportFolder != null && attack is LabelAttack labelAttack)
+                UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
             return Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
         }
         catch (NotApplicableException e)
@@ -48,6 +53,15 @@ public static class CellExecutor
             return Failed(row, e);
         }
     }
+
+    /// <summary>
+    /// The classes present in each target, lent from the ground truth only to attacks that declare it as their threat
+    /// model's assumption (simplified iLRG); the counts never leave the scorer.
+    /// </summary>
+    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round) =>
+        attack.Needs.HasFlag(AttackNeeds.KnownClasses)
+            ? target => Scoring.TrueCounts(round, target).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
+            : null;
 
     /// <summary>The row's identifying columns, before any metric.</summary>
     public static CellRow Describe(Cell cell, int seed, Device device) => new()

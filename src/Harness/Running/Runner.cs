@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
-    ShardSpec? Shard = null);
+    ShardSpec? Shard = null, string? ExportUpdates = null);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
@@ -79,7 +79,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                });
+                }, options.ExportUpdates);
         }
 
         var rows = RowOrder.Canonical(CellsCsv.Read(cellsPath), matrix.Cells.Select(c => c.Id).ToArray());
@@ -101,7 +101,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
         cells.GroupBy(c => c.Scenario.Canonical).SelectMany(group => seeds.Select(seed => (group.ToArray(), seed)));
 
     /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
-    internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished)
+    internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
+        string? exportFolder = null)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -119,7 +120,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
             return;
         }
-        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device));
+        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, exportFolder));
     }
 
     /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>

@@ -9,17 +9,18 @@ namespace DefenseBench.Harness.Running;
 /// <summary>Scores an attack's outcome against the ground truth, which only the scorer sees.</summary>
 public static class Scoring
 {
-    /// <summary>Label metrics per target (a client, or the aggregate = all clients' counts), averaged over targets.</summary>
+    /// <summary>
+    /// Label metrics per target (a client, or the aggregate = all clients' counts), averaged over targets. An attack
+    /// that recovers only which classes are present is scored on LeAcc alone; its count metrics stay empty.
+    /// </summary>
     public static CellRow ScoreLabels(CellRow row, AttackOutcome outcome, VictimRound round)
     {
         if (outcome.Labels.Count == 0) return row;
         var scores = outcome.Labels.Select(recovery =>
         {
-            int[] truth = recovery.Target == LabelRecovery.Aggregate
-                ? Enumerable.Range(0, round.Spec.NumClasses).Select(c => round.Clients.Sum(k => k.TrueCounts[c])).ToArray()
-                : round.Clients[recovery.Target].TrueCounts;
+            int[] truth = TrueCounts(round, recovery.Target);
             int[] predicted = recovery.Counts;
-            return new[]
+            return new double?[]
             {
                 LabelMetrics.Asr(predicted, truth), RandomGuess.Asr(truth),
                 LabelMetrics.LeAcc(predicted, truth), RandomGuess.LeAcc(truth),
@@ -27,13 +28,19 @@ public static class Scoring
                 LabelMetrics.IRec(predicted, truth),
             };
         }).ToArray();
-        double Mean(int i) => scores.Average(s => s[i]);
+        bool existenceOnly = outcome.Labels.All(l => l.ExistenceOnly);
+        double? Mean(int i) => existenceOnly && i is not (2 or 3) ? null : scores.Average(s => s[i]);
         return row with
         {
             Asr = Mean(0), AsrRandom = Mean(1), LeAcc = Mean(2), LeAccRandom = Mean(3), LnAcc = Mean(4), LnAccRandom = Mean(5), IRec = Mean(6),
             Extras = Extras(outcome),
         };
     }
+
+    /// <summary>The true counts behind a target: one client's, or the sum over clients for the aggregate.</summary>
+    public static int[] TrueCounts(VictimRound round, int target) => target == LabelRecovery.Aggregate
+        ? Enumerable.Range(0, round.Spec.NumClasses).Select(c => round.Clients.Sum(k => k.TrueCounts[c])).ToArray()
+        : round.Clients[target].TrueCounts;
 
     private static string Extras(AttackOutcome outcome) =>
         string.Join(";", outcome.Extras.Select(kv => $"{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));

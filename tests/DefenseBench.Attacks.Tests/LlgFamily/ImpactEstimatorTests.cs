@@ -1,5 +1,6 @@
 using DefenseBench.Attacks.Common;
 using DefenseBench.Attacks.LlgFamily;
+using DefenseBench.Attacks.Tests.Support;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Defenses;

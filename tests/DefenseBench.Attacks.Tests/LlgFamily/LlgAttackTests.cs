@@ -1,4 +1,5 @@
 using DefenseBench.Attacks.LlgFamily;
+using DefenseBench.Attacks.Tests.Support;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Federation;
 

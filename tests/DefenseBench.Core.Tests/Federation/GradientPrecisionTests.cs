@@ -14,6 +14,8 @@ public sealed class GradientPrecisionTests
     [InlineData("dlg-lenet", 1, 64)]
     [InlineData("lenet5", 3, 64)]
     [InlineData("fcn3", 1, 32)]
+    [InlineData("lenet5-silu", 3, 32)]
+    [InlineData("resnet18", 3, 4)]
     public void Float32_gradients_match_float64_in_every_layer(string modelId, int channels, int batchSize)
     {
         Assert.False(string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OneDnnGuard.Variable)));

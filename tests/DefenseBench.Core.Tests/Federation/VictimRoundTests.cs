@@ -167,4 +167,43 @@ public sealed class VictimRoundTests
         Assert.False(round.Model.training);
         Assert.True(Round(Spec()).Model.training);
     }
+
+    [Fact]
+    public void An_epoch_stage_visits_every_training_image_once_per_epoch_in_ceil_n_over_b_steps()
+    {
+        var stage = TrainingStage.ForEpochs(2, 0.1, 8);
+        var steps = VictimRound.StageBatches(stage, 30, new DefenseBench.Core.Randomness.Rng(5)).ToArray();
+
+        Assert.Equal(stage.StepsFor(30), steps.Length);
+        Assert.Equal(8, steps.Length);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var seen = steps.Skip(4 * epoch).Take(4).SelectMany(b => b).ToArray();
+            Assert.Equal(Enumerable.Range(0, 30), seen.Order());
+            Assert.Equal([8, 8, 8, 6], steps.Skip(4 * epoch).Take(4).Select(b => b.Length));
+        }
+        Assert.NotEqual(steps[0], steps[4]);
+    }
+
+    [Fact]
+    public void Stage_names_keep_their_step_form_and_spell_out_epochs()
+    {
+        Assert.Equal("untrained", TrainingStage.Untrained.Canonical);
+        Assert.Equal("untrained", TrainingStage.ForEpochs(0).Canonical);
+        Assert.Equal("steps=100,lr=0.1,batch=32", new TrainingStage(100).Canonical);
+        Assert.Equal("epochs=10,lr=0.05,batch=128", TrainingStage.ForEpochs(10, 0.05, 128).Canonical);
+        Assert.Equal(100, new TrainingStage(100).StepsFor(50_000));
+    }
+
+    [Fact]
+    public void A_trained_stage_changes_the_model_the_victims_see()
+    {
+        using var scope = torch.NewDisposeScope();
+        var tiny = new SyntheticImages("tiny", ImageShape.Mnist, 10, 3, 1);
+        var untrained = VictimRound.Create(Spec(), tiny, 0, torch.CPU);
+        var trained = VictimRound.Create(Spec(stage: TrainingStage.ForEpochs(1, 0.1, 8)), tiny, 0, torch.CPU);
+
+        Assert.False(Same(untrained.Model.Fc.weight!, trained.Model.Fc.weight!));
+        Assert.NotEqual(untrained.Seed, trained.Seed);
+    }
 }

@@ -34,6 +34,7 @@ public sealed class CliTests : IDisposable
     [InlineData("Join the folders of a sharded run", "merge", "--help")]
     [InlineData("Check the installation", "doctor", "--help")]
     [InlineData("Time the cells of a matrix", "bench", "matrix", "--help")]
+    [InlineData("Run a label attack on an update captured", "attack", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);

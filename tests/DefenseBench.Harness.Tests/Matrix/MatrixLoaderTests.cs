@@ -148,6 +148,22 @@ public sealed class MatrixLoaderTests
     }
 
     [Fact]
+    public void A_stage_in_epochs_sweeps_and_keeps_the_canonical_names_of_step_stages()
+    {
+        var matrix = Parse(OneBlock(Replace(BaseBlock, "protocol", "protocol: fedsgd\nstage: [0, 100, {epochs: [1, 10], lr: 0.05, batch_size: 64}, {steps: 5, batch_size: 8}]")));
+
+        Assert.Equal(
+            ["untrained", "steps=100,lr=0.1,batch=32", "epochs=1,lr=0.05,batch=64", "epochs=10,lr=0.05,batch=64", "steps=5,lr=0.1,batch=8"],
+            matrix.Cells.Select(c => c.Scenario.Stage.Canonical));
+    }
+
+    [Fact]
+    public void A_stage_with_both_steps_and_epochs_is_an_error_at_its_line()
+    {
+        SingleError(OneBlock(Replace(BaseBlock, "protocol", "protocol: fedsgd\nstage: {steps: 10, epochs: 1}")), 11, "either steps or epochs", "{epochs: 10");
+    }
+
+    [Fact]
     public void Seeds_as_a_count_are_zero_to_count_minus_one()
     {
         Assert.Equal([0, 1, 2], Parse(DesignStyle).Seeds);

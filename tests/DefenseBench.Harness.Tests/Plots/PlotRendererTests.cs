@@ -67,7 +67,7 @@ public sealed class PlotRendererTests : IDisposable
             Row(Aux4, "none", 0.9, b), Row(Aux4, TopK(1), 0.9, b), Row(Aux4, TopK(0.01), 0.5, b),
         }).ToArray();
 
-        var written = PlotRenderer.RenderAll(rows, _temp.Path);
+        var written = DefenceSweepPlots.Render(rows, _temp.Path).ToList();
 
         Assert.Equal(["b_llg_topk_keep_asr_b2.png", "b_llg_topk_keep_asr_b5.png"], written.Select(Path.GetFileName).Order());
         Assert.All(written, p => Assert.True(File.Exists(Path.ChangeExtension(p, ".svg"))));
@@ -92,6 +92,50 @@ public sealed class PlotRendererTests : IDisposable
         ];
 
         Assert.Empty(PlotRenderer.RenderAll(rows, _temp.Path));
+    }
+
+    private static CellRow Label(string attack, int batch, double leacc, double? lnacc, string stage = "untrained", int seed = 0) =>
+        Row("", "none", 0, batch, seed) with
+        {
+            Block = "ilrg", Attack = attack, Stage = stage, Asr = null, AsrRandom = null,
+            LeAcc = leacc, LeAccRandom = 0.3, LnAcc = lnacc, LnAccRandom = lnacc == null ? null : 0.2,
+        };
+
+    [Fact]
+    public void A_block_that_sweeps_the_batch_size_gets_lnacc_and_leacc_against_batch_size_with_one_line_per_attack()
+    {
+        var rows = new[] { 8, 64, 512 }.SelectMany(b => new[]
+        {
+            Label("ilrg", b, 1, 1 - b / 1000.0), Label("ilrg", b, 1, 1 - b / 900.0, seed: 1), Label("rlg", b, b < 100 ? 1 : 0.1, null),
+        }).ToArray();
+
+        var written = PlotRenderer.RenderAll(rows, _temp.Path);
+
+        Assert.Equal(["ilrg_leacc_vs_batch.png", "ilrg_lnacc_vs_batch.png"], written.Select(Path.GetFileName).Order());
+        var lnacc = Texts(Path.Combine(_temp.Path, "ilrg_lnacc_vs_batch.svg"));
+        var leacc = Texts(Path.Combine(_temp.Path, "ilrg_leacc_vs_batch.svg"));
+        Assert.Contains("ilrg", lnacc);
+        Assert.DoesNotContain("rlg", lnacc);
+        Assert.Contains("rlg", leacc);
+        Assert.Contains("random guess", lnacc);
+        Assert.Contains(lnacc, t => t.Contains("batch size (log scale)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_block_that_sweeps_the_training_stage_gets_leakage_against_epochs()
+    {
+        CellRow[] rows =
+        [
+            Label("ilrg", 64, 1, 1), Label("ilrg", 64, 0.9, 0.72, "epochs=10,lr=0.1,batch=128"),
+            Label("ilrg", 64, 0.8, 0.59, "epochs=50,lr=0.1,batch=128"),
+        ];
+
+        var written = PlotRenderer.RenderAll(rows, _temp.Path);
+
+        Assert.Contains("ilrg_lnacc_vs_stage.png", written.Select(Path.GetFileName));
+        Assert.Contains(Texts(Path.Combine(_temp.Path, "ilrg_lnacc_vs_stage.svg")), t => t == "training epochs");
+        Assert.Equal(50, ScenarioSweepPlots.X(rows[2], "stage"));
+        Assert.Equal(0, ScenarioSweepPlots.X(rows[0], "stage"));
     }
 
     public void Dispose() => _temp.Dispose();

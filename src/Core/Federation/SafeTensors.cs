@@ -1,0 +1,192 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json;
+using DefenseBench.Core.Components;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Core.Federation;
+
+/// <summary>One tensor of a safetensors file: its dtype ("F32" or "F64"), shape and raw little-endian bytes.</summary>
+public sealed record SafeTensor(string Name, string DType, long[] Shape, ReadOnlyMemory<byte> Data)
+{
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>The values as a tensor of the file's dtype on <paramref name="device"/>.</summary>
+    public Tensor ToTensor(Device device)
+    {
+        var bytes = Data.Span;
+        if (DType == "F64")
+        {
+            var values = new double[ElementCount];
+            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]);
+            return torch.tensor(values, Shape, dtype: ScalarType.Float64, device: device);
+        }
+        var floats = new float[ElementCount];
+        for (int i = 0; i < floats.Length; i++) floats[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+        return torch.tensor(floats, Shape, dtype: ScalarType.Float32, device: device);
+    }
+}
+
+/// <summary>
+/// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, N bytes of UTF-8 JSON
+/// mapping each tensor name to {dtype, shape, data_offsets: [begin, end]} (offsets into the data that follows the
+/// header) plus an optional "__metadata__" map of strings, then the raw little-endian data. Read and written here in
+/// plain C# so captured updates can be audited without Python. Only float32 ("F32") and float64 ("F64") tensors are
+/// read, since those are what gradients are shipped in.
+/// </summary>
+public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+{
+    public const string MetadataKey = "__metadata__";
+    private static readonly Dictionary<string, int> DTypeSizes = new(StringComparer.Ordinal) { ["F32"] = 4, ["F64"] = 8 };
+
+    public IReadOnlyList<SafeTensor> Tensors { get; } = tensors;
+    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata;
+
+    public SafeTensor? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
+
+    /// <summary>Reads and validates a file; every problem is an <see cref="InputException"/> naming the file and what is wrong.</summary>
+    public static SafeTensorsFile Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Bad(path, $"cannot be read ({e.Message})", "give the path of a readable .safetensors file");
+        }
+        return Parse(bytes, path);
+    }
+
+    public static SafeTensorsFile Parse(byte[] bytes, string path)
+    {
+        if (bytes.Length < 8) throw Bad(path, $"is truncated: {bytes.Length} bytes, fewer than the 8-byte header length");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLength > (ulong)(bytes.Length - 8))
+            throw Bad(path, $"is truncated: the header length says {headerLength} bytes but only {bytes.Length - 8} follow");
+        int dataStart = 8 + (int)headerLength;
+        JsonElement header;
+        try
+        {
+            header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength)).RootElement;
+        }
+        catch (JsonException e)
+        {
+            throw Bad(path, $"has a header that is not valid JSON ({e.Message})");
+        }
+        if (header.ValueKind != JsonValueKind.Object) throw Bad(path, "has a header that is not a JSON object");
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tensors = new List<SafeTensor>();
+        long dataLength = bytes.Length - dataStart;
+        foreach (var entry in header.EnumerateObject())
+        {
+            if (entry.Name == MetadataKey)
+            {
+                if (entry.Value.ValueKind != JsonValueKind.Object) throw Bad(path, $"has a {MetadataKey} that is not a map of strings");
+                foreach (var m in entry.Value.EnumerateObject())
+                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                continue;
+            }
+            tensors.Add(ParseTensor(entry, bytes, dataStart, dataLength, path));
+        }
+        return new SafeTensorsFile(tensors, metadata);
+    }
+
+    private static SafeTensor ParseTensor(JsonProperty entry, byte[] bytes, int dataStart, long dataLength, string path)
+    {
+        string name = entry.Name;
+        var value = entry.Value;
+        if (value.ValueKind != JsonValueKind.Object
+            || !value.TryGetProperty("dtype", out var dtypeNode) || dtypeNode.ValueKind != JsonValueKind.String
+            || !value.TryGetProperty("shape", out var shapeNode) || shapeNode.ValueKind != JsonValueKind.Array
+            || !value.TryGetProperty("data_offsets", out var offsetsNode) || offsetsNode.ValueKind != JsonValueKind.Array || offsetsNode.GetArrayLength() != 2)
+            throw Bad(path, $"describes tensor '{name}' without a dtype string, a shape list and two data_offsets");
+        string dtype = dtypeNode.GetString()!;
+        if (!DTypeSizes.TryGetValue(dtype, out int size))
+            throw Bad(path, $"holds tensor '{name}' as {dtype}", "export gradients as float32 (F32) or float64 (F64)");
+        long[] shape = shapeNode.EnumerateArray().Select(d => d.TryGetInt64(out long v) && v >= 0 ? v : -1).ToArray();
+        long[] offsets = offsetsNode.EnumerateArray().Select(d => d.TryGetInt64(out long v) ? v : -1).ToArray();
+        if (shape.Any(d => d < 0)) throw Bad(path, $"gives tensor '{name}' a shape that is not a list of non-negative integers");
+        if (offsets[0] < 0 || offsets[1] < offsets[0]) throw Bad(path, $"gives tensor '{name}' data_offsets [{offsets[0]}, {offsets[1]}] that are not a range");
+        if (offsets[1] > dataLength)
+            throw Bad(path, $"is truncated: tensor '{name}' ends at data byte {offsets[1]} but the data section has {dataLength} bytes");
+        long expected = shape.Aggregate(1L, (a, b) => a * b) * size;
+        if (offsets[1] - offsets[0] != expected)
+            throw Bad(path, string.Create(CultureInfo.InvariantCulture,
+                $"gives tensor '{name}' {offsets[1] - offsets[0]} bytes but its shape [{string.Join(", ", shape)}] of {dtype} needs {expected}"));
+        return new SafeTensor(name, dtype, shape, bytes.AsMemory(dataStart + (int)offsets[0], (int)expected));
+    }
+
+    /// <summary>
+    /// Writes float32 and float64 tensors in the given order with string metadata; the header is padded with spaces
+    /// to a multiple of 8 bytes, as the reference implementation does, so the data is aligned.
+    /// </summary>
+    public static void Write(string path, IEnumerable<(string Name, Tensor Value)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var blobs = new List<(string Name, string DType, long[] Shape, byte[] Data)>();
+        foreach (var (name, tensor) in tensors)
+        {
+            var host = tensor.detach().cpu().contiguous();
+            byte[] data;
+            string dtype;
+            if (host.dtype == ScalarType.Float64)
+            {
+                var values = host.data<double>().ToArray();
+                data = new byte[values.Length * 8];
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8 * i), values[i]);
+                dtype = "F64";
+            }
+            else
+            {
+                var values = host.to(ScalarType.Float32).data<float>().ToArray();
+                data = new byte[values.Length * 4];
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4 * i), values[i]);
+                dtype = "F32";
+            }
+            blobs.Add((name, dtype, host.shape, data));
+        }
+
+        using var json = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                writer.WriteStartObject(MetadataKey);
+                foreach (var (key, value) in metadata) writer.WriteString(key, value);
+                writer.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, dtype, shape, data) in blobs)
+            {
+                writer.WriteStartObject(name);
+                writer.WriteString("dtype", dtype);
+                writer.WriteStartArray("shape");
+                foreach (long d in shape) writer.WriteNumberValue(d);
+                writer.WriteEndArray();
+                writer.WriteStartArray("data_offsets");
+                writer.WriteNumberValue(offset);
+                writer.WriteNumberValue(offset + data.Length);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                offset += data.Length;
+            }
+            writer.WriteEndObject();
+        }
+        var header = new List<byte>(json.ToArray());
+        while (header.Count % 8 != 0) header.Add((byte)' ');
+
+        using var file = File.Create(path);
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Count);
+        file.Write(length);
+        file.Write(header.ToArray());
+        foreach (var blob in blobs) file.Write(blob.Data);
+    }
+
+    private static InputException Bad(string path, string problem, string? fix = null) =>
+        new($"{path} {problem}", fix ?? "give a safetensors file (8-byte little-endian header length, JSON header, raw data) as written by safetensors.torch.save_file");
+}
