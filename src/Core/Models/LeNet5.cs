@@ -9,13 +9,18 @@ namespace DefenseBench.Core.Models;
 /// <summary>
 /// LeNet-5 as iLRG uses it: conv6(5×5)–pool–conv16(5×5)–pool–FC120–FC84–FC(C) with ReLU. 28×28 inputs are padded
 /// by 2 in the first convolution so both 28×28 and 32×32 reach the 16×5×5 map. PyTorch default init.
+/// With <c>headNorm</c> ("lenet5-bn") a BatchNorm1d sits between FC84 and its ReLU: FC84–BN–ReLU–FC(C). Every path to
+/// the head crosses it, so it is the layer a fishing server rewrites, and it sets the embedding directly (d = 84).
 /// </summary>
 public sealed class LeNet5 : Classifier
 {
     private readonly Conv2d conv1, conv2;
-    private readonly Linear fc1, fc2, fc;
+    // Declaration order is registration order, so the parameters run conv1 … fc2, bn, fc (fc last: attacks' convention).
+    private readonly Linear fc1, fc2;
+    private readonly BatchNorm1d? bn;
+    private readonly Linear fc;
 
-    public LeNet5(ImageShape shape, int numClasses) : base(nameof(LeNet5), numClasses)
+    public LeNet5(ImageShape shape, int numClasses, bool headNorm = false) : base(nameof(LeNet5), numClasses)
     {
         int pad = shape.Height == 28 ? 2 : 0;
         conv1 = Conv2d(shape.Channels, 6, kernel_size: 5, padding: pad);
@@ -23,18 +28,24 @@ public sealed class LeNet5 : Classifier
         int h = ((shape.Height + 2 * pad - 4) / 2 - 4) / 2, w = ((shape.Width + 2 * pad - 4) / 2 - 4) / 2;
         fc1 = Linear(16 * h * w, 120);
         fc2 = Linear(120, 84);
+        if (headNorm) bn = BatchNorm1d(84);
         fc = Linear(84, numClasses);
         RegisterComponents();
     }
 
     public override Linear Fc => fc;
 
+    public override bool HasBatchNorm => bn != null;
+
+    public override string? DominatingBatchNorm => bn == null ? null : nameof(bn);
+
     public override Tensor Embed(Tensor x)
     {
         var h = functional.max_pool2d(functional.relu(conv1.forward(x)), 2);
         h = functional.max_pool2d(functional.relu(conv2.forward(h)), 2);
         h = functional.relu(fc1.forward(h.flatten(1)));
-        return functional.relu(fc2.forward(h));
+        h = fc2.forward(h);
+        return functional.relu(bn == null ? h : bn.forward(h));
     }
 
     public override void Initialize(Generator generator) => Init.PyTorchDefault(this, generator);

@@ -17,6 +17,7 @@ public sealed class ModelTests
     {
         { "dlg-lenet", 1, 10 }, { "dlg-lenet", 3, 100 },
         { "lenet5", 1, 10 }, { "lenet5", 3, 100 },
+        { "lenet5-bn", 1, 10 }, { "lenet5-bn", 3, 100 },
         { "fcn3", 1, 10 }, { "fcn3", 3, 7 },
     };
 
@@ -42,6 +43,7 @@ public sealed class ModelTests
     [InlineData("dlg-lenet", 3, 768)]
     [InlineData("lenet5", 1, 84)]
     [InlineData("lenet5", 3, 84)]
+    [InlineData("lenet5-bn", 1, 84)]
     [InlineData("fcn3", 1, 300)]
     [InlineData("fcn3", 3, 300)]
     public void Embedding_size_matches_the_papers(string id, int channels, int size)
@@ -140,7 +142,7 @@ public sealed class ModelTests
         var e = Assert.Throws<KeyNotFoundException>(() => ModelCatalog.Create("resnet9000", ImageShape.Mnist, 10, 1, torch.CPU));
 
         Assert.Contains("dlg-lenet", e.Message, StringComparison.Ordinal);
-        Assert.Equal(["dlg-lenet", "lenet5", "fcn3"], ModelCatalog.All.Ids);
+        Assert.Equal(["dlg-lenet", "lenet5", "lenet5-bn", "fcn3"], ModelCatalog.All.Ids);
         Assert.Equal("lenet5", ModelCatalog.All.Closest("lenet"));
     }
 
@@ -148,6 +150,45 @@ public sealed class ModelTests
     public void Models_without_batch_norm_say_so()
     {
         using var scope = torch.NewDisposeScope();
-        Assert.All(ModelCatalog.All.Ids, id => Assert.False(Create(id, ImageShape.Mnist).HasBatchNorm));
+        Assert.All(ModelCatalog.All.Ids.Where(id => id != "lenet5-bn"), id =>
+        {
+            var model = Create(id, ImageShape.Mnist);
+            Assert.False(model.HasBatchNorm);
+            Assert.Null(model.DominatingBatchNorm);
+        });
+    }
+
+    [Fact]
+    public void Lenet5_bn_is_lenet5_with_a_batch_norm_before_the_head()
+    {
+        using var scope = torch.NewDisposeScope();
+        var plain = Create("lenet5", ImageShape.Mnist);
+        var bn = Create("lenet5-bn", ImageShape.Mnist);
+
+        Assert.True(bn.HasBatchNorm);
+        Assert.Equal("bn", bn.DominatingBatchNorm);
+        Assert.Equal(plain.ParameterNames.SkipLast(2).Concat(["bn.weight", "bn.bias", Classifier.FcWeight, Classifier.FcBias]), bn.ParameterNames);
+        Assert.Contains("bn.running_mean", bn.state_dict().Keys);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Scale_zero_in_the_dominating_batch_norm_makes_the_embedding_its_shift_in_either_mode(bool train)
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Create("lenet5-bn", ImageShape.Mnist);
+        var shift = torch.linspace(0.1, 1.0, 84);
+        var patch = new ModelPatch(new Dictionary<string, Tensor>
+        {
+            ["bn.weight"] = torch.zeros(84), ["bn.bias"] = shift, ["bn.running_mean"] = torch.zeros(84), ["bn.running_var"] = torch.ones(84),
+        });
+        model.train(train);
+
+        using (patch.ApplyTo(model))
+        {
+            var embedding = model.Embed(Inputs(ImageShape.Mnist, 5));
+            Assert.True(torch.allclose(embedding, shift.expand(5, 84), rtol: 0, atol: 1e-7));
+        }
     }
 }
