@@ -1,3 +1,4 @@
+using DefenseBench.Attacks.MaliciousServer;
 using DefenseBench.Attacks.LlgFamily;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
@@ -21,7 +22,10 @@ public static class AttackCatalog
             v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v)))
         .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class",
             [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec],
-            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)));
+            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)))
+        .Add("fishing", "Fishing-SA (malicious server): per-client models with one batch-norm rewritten, then a least-squares split of the aggregate; per-client counts through secure aggregation",
+            [ParameterSpec.Real("max_condition", 1e4, "largest cond([E; 1]) of the crafted embeddings the server accepts before sending", 1, double.PositiveInfinity)],
+            v => new Fishing(v.Real("max_condition")));
 
     private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
 }
