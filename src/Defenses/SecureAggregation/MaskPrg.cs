@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -18,10 +19,12 @@ public sealed class MaskPrg : IDisposable
     public const int KeySize = 32;
     private const int BlockSize = 16;
     private const int ChunkBlocks = 4096;
+    private const int ChunkBytes = ChunkBlocks * BlockSize;
 
     private readonly Aes _aes;
-    private readonly byte[] _counters = new byte[ChunkBlocks * BlockSize];
-    private readonly byte[] _keystream = new byte[ChunkBlocks * BlockSize];
+    // Rented: a round creates a PRG per mask (n·(k + 1) of them), and fresh 64 KB buffers each time load the GC.
+    private readonly byte[] _counters = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+    private readonly byte[] _keystream = ArrayPool<byte>.Shared.Rent(ChunkBytes);
     private UInt128 _counter;
     private int _position;
 
@@ -32,18 +35,23 @@ public sealed class MaskPrg : IDisposable
         _aes = Aes.Create();
         _aes.Key = key.ToArray();
         _counter = firstCounter;
-        _position = _keystream.Length;
+        _position = ChunkBytes;
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose()
+    {
+        _aes.Dispose();
+        ArrayPool<byte>.Shared.Return(_counters);
+        ArrayPool<byte>.Shared.Return(_keystream);
+    }
 
     /// <summary>The next <c>destination.Length</c> keystream bytes.</summary>
     public void Keystream(Span<byte> destination)
     {
         while (destination.Length > 0)
         {
-            if (_position == _keystream.Length) Refill();
-            int n = Math.Min(destination.Length, _keystream.Length - _position);
+            if (_position == ChunkBytes) Refill();
+            int n = Math.Min(destination.Length, ChunkBytes - _position);
             _keystream.AsSpan(_position, n).CopyTo(destination);
             _position += n;
             destination = destination[n..];
@@ -58,7 +66,14 @@ public sealed class MaskPrg : IDisposable
     {
         // Accept a word w only below ⌊2^bits / R⌋·R, so each residue has exactly ⌊2^bits / R⌋ preimages.
         ulong r = modulus.R;
-        if (r <= 1UL << 32) MaskFrom<uint>(target, modulus, subtract, maxAccepted: (1UL << 32) - (1UL << 32) % r - 1);
+        if (modulus.IsPowerOfTwo)
+        {
+            // R divides 2^32 (or 2^64): every word is accepted, its low bits are the residue, and ± mod R is ± mod 2^64
+            // followed by a mask. The same values as the general path below, only branch-free and vectorised.
+            if (r <= 1UL << 32) MaskPowerOfTwo<uint>(target, r - 1, subtract);
+            else MaskPowerOfTwo<ulong>(target, r - 1, subtract);
+        }
+        else if (r <= 1UL << 32) MaskFrom<uint>(target, modulus, subtract, maxAccepted: (1UL << 32) - (1UL << 32) % r - 1);
         else MaskFrom<ulong>(target, modulus, subtract, maxAccepted: ulong.MaxValue - (ulong.MaxValue % r + 1) % r);
     }
 
@@ -79,8 +94,8 @@ public sealed class MaskPrg : IDisposable
         int i = 0;
         while (i < target.Length)
         {
-            if (_position > _keystream.Length - size) Refill();
-            var words = MemoryMarshal.Cast<byte, TWord>(_keystream.AsSpan(_position));
+            if (_position > ChunkBytes - size) Refill();
+            var words = MemoryMarshal.Cast<byte, TWord>(_keystream.AsSpan(_position, ChunkBytes - _position));
             int used = 0;
             for (; used < words.Length && i < target.Length; used++)
             {
@@ -94,9 +109,61 @@ public sealed class MaskPrg : IDisposable
         }
     }
 
+    private void MaskPowerOfTwo<TWord>(Span<ulong> target, ulong low, bool subtract)
+        where TWord : unmanaged, IBinaryInteger<TWord>, IUnsignedNumber<TWord>
+    {
+        int size = Unsafe.SizeOf<TWord>();
+        while (target.Length > 0)
+        {
+            if (_position > ChunkBytes - size) Refill();
+            var words = MemoryMarshal.Cast<byte, TWord>(_keystream.AsSpan(_position, ChunkBytes - _position));
+            int n = Math.Min(words.Length, target.Length);
+            if (size == sizeof(uint)) AddLowBits(target[..n], MemoryMarshal.Cast<TWord, uint>(words[..n]), low, subtract);
+            else AddLowBits(target[..n], MemoryMarshal.Cast<TWord, ulong>(words[..n]), low, subtract);
+            _position += n * size;
+            target = target[n..];
+        }
+    }
+
+    /// <summary>target[i] ← (target[i] ± words[i]) mod 2^k, with low = 2^k − 1.</summary>
+    private static void AddLowBits(Span<ulong> target, ReadOnlySpan<uint> words, ulong low, bool subtract)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var mask = new Vector<ulong>(low);
+            int half = Vector<ulong>.Count;
+            for (; i <= words.Length - Vector<uint>.Count; i += Vector<uint>.Count)
+            {
+                Vector.Widen(new Vector<uint>(words[i..]), out var first, out var second);
+                var a = new Vector<ulong>(target[i..]);
+                var b = new Vector<ulong>(target[(i + half)..]);
+                ((subtract ? a - first : a + first) & mask).CopyTo(target[i..]);
+                ((subtract ? b - second : b + second) & mask).CopyTo(target[(i + half)..]);
+            }
+        }
+        for (; i < words.Length; i++) target[i] = (subtract ? target[i] - words[i] : target[i] + words[i]) & low;
+    }
+
+    private static void AddLowBits(Span<ulong> target, ReadOnlySpan<ulong> words, ulong low, bool subtract)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var mask = new Vector<ulong>(low);
+            for (; i <= words.Length - Vector<ulong>.Count; i += Vector<ulong>.Count)
+            {
+                var a = new Vector<ulong>(target[i..]);
+                var w = new Vector<ulong>(words[i..]);
+                ((subtract ? a - w : a + w) & mask).CopyTo(target[i..]);
+            }
+        }
+        for (; i < words.Length; i++) target[i] = (subtract ? target[i] - words[i] : target[i] + words[i]) & low;
+    }
+
     private void Refill()
     {
-        var counters = _counters.AsSpan();
+        var counters = _counters.AsSpan(0, ChunkBytes);
         for (int j = 0; j < ChunkBlocks; j++)
         {
             var block = counters.Slice(j * BlockSize, BlockSize);
@@ -104,7 +171,7 @@ public sealed class MaskPrg : IDisposable
             BinaryPrimitives.WriteUInt64BigEndian(block[8..], (ulong)_counter);
             _counter++;
         }
-        _aes.EncryptEcb(_counters, _keystream, PaddingMode.None);
+        _aes.EncryptEcb(counters, _keystream.AsSpan(0, ChunkBytes), PaddingMode.None);
         _position = 0;
     }
 }

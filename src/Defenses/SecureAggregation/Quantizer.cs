@@ -19,13 +19,16 @@ public sealed record Quantizer(double Clip, int Bits)
     public void Encode(ReadOnlySpan<float> values, double scale, Span<ulong> destination, Rng rng)
     {
         if (destination.Length != values.Length) throw new ArgumentException("lengths differ", nameof(destination));
-        for (int i = 0; i < values.Length; i++) destination[i] = Encode(values[i] * scale, rng);
+        double levelsPerUnit = 1 / Step;
+        for (int i = 0; i < values.Length; i++) destination[i] = Encode(values[i] * scale, levelsPerUnit, rng);
     }
 
-    public ulong Encode(double value, Rng rng)
+    public ulong Encode(double value, Rng rng) => Encode(value, 1 / Step, rng);
+
+    private ulong Encode(double value, double levelsPerUnit, Rng rng)
     {
         if (double.IsNaN(value)) throw new ArgumentException("secure aggregation cannot encode NaN", nameof(value));
-        double level = (Math.Clamp(value, -Clip, Clip) + Clip) / Step;
+        double level = (Math.Clamp(value, -Clip, Clip) + Clip) * levelsPerUnit;
         double floor = Math.Floor(level);
         ulong code = (ulong)floor + (rng.NextDouble() < level - floor ? 1UL : 0UL);
         return Math.Min(code, Levels - 1);
