@@ -12,18 +12,18 @@ namespace DefenseBench.Attacks.MaliciousServer;
 /// <summary>
 /// Fishing-SA (Wang et al., INFOCOM'24; mechanism reconstructed in ALGORITHMS.md §3): a malicious server recovers
 /// every client's label counts through secure aggregation. It sends client k the global model with one batch-norm
-/// layer that every path to the head crosses set to scale 0, shift β^(k) ~ U(0.1, 1) per channel and reset running
-/// statistics, so the layer outputs β^(k) for every input in train and eval mode alike and the server knows client k's
-/// embedding e^(k) and softmax p^(k). The aggregate of the rank-one last-layer gradients then splits into per-client
-/// bias gradients by least squares (<see cref="FishingSolver"/>), and n^(k) = round(B_k·(p^(k) − ∇b^(k))).
+/// layer that every path to the head crosses set to scale 0, a positive shift β^(k) of its own and reset running
+/// statistics, so the layer outputs β^(k) for every input in train and eval mode alike and the server knows client
+/// k's embedding e^(k) and softmax p^(k). The aggregate of the rank-one last-layer gradients then splits into
+/// per-client bias gradients by least squares (<see cref="FishingSolver"/>), and n^(k) = round(B_k·(p^(k) − ∇b^(k))).
 /// Exact for FedSGD with K ≤ d + 1 clients and well-conditioned embeddings; the conditions are checked before any
-/// model is sent (redrawing the shifts a few times if cond(Ẽ) is too large), and a cell that fails them is not-applicable.
+/// model is sent (trying other shifts if cond(Ẽ) is too large), and a cell that fails them is not-applicable.
 /// </summary>
 public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
 {
     private const double ShiftLow = 0.1, ShiftHigh = 1.0;
 
-    /// <summary>The server may redraw the shifts until the embeddings are well conditioned; it gives up after this many draws.</summary>
+    /// <summary>After the designed shifts the server may draw random ones until the embeddings are well conditioned; it gives up after this many.</summary>
     private const int Draws = 8;
 
     public string Id => "fishing";
@@ -42,30 +42,49 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
             throw new NotApplicableException($"fishing separates at most {(withBias ? "d + 1" : "d")} = {capacity} clients (embedding size d = {d}); this scenario has {info.Clients}");
 
         var scale = global.state_dict()[$"{layer}.weight"];
+        int channels = (int)scale.numel();
         double best = double.PositiveInfinity;
-        for (int draw = 0; draw < Draws; draw++)
+        int tried = 0;
+        for (int draw = 0; draw <= Draws; draw++)
         {
-            var patches = Enumerable.Range(0, info.Clients).Select(_ => Patch(layer, scale.numel(), scale.device, rng)).ToArray();
+            // First a designed set of shifts, then random ones if the model's layers mix them into a bad design.
+            bool designed = draw == 0;
+            if (designed && channels < info.Clients) continue;
+            tried++;
+            var patches = Enumerable.Range(0, info.Clients)
+                .Select(k => Patch(layer, designed ? OwnChannels(k, info.Clients, channels, rng) : RandomShift(channels, rng), scale.device))
+                .ToArray();
             double condition = FishingSolver.Condition(Probe(global, patches, info).Select(p => p.Embedding).ToArray(), withBias);
             if (condition <= MaxCondition) return patches;
             best = Math.Min(best, condition);
         }
         throw new NotApplicableException(string.Create(CultureInfo.InvariantCulture,
-            $"the crafted embeddings are nearly dependent: the best of {Draws} draws has cond(E~) = {best:G3}, above max_condition = {MaxCondition:G3}"));
+            $"the crafted embeddings are nearly dependent: the best of {tried} shift sets has cond(E~) = {best:G3}, above max_condition = {MaxCondition:G3}"));
     }
 
-    /// <summary>Scale 0, shift β ~ U(0.1, 1) per channel (positive, so the ReLU after the layer passes it), running statistics reset.</summary>
-    private static ModelPatch Patch(string layer, long channels, Device device, Rng rng)
+    /// <summary>β ~ U(0.1, 1) per channel (ALGORITHMS.md §3).</summary>
+    private static float[] RandomShift(int channels, Rng rng) =>
+        Enumerable.Range(0, channels).Select(_ => (float)rng.Uniform(ShiftLow, ShiftHigh)).ToArray();
+
+    /// <summary>
+    /// A shift in which client k owns the channels j ≡ k (mod K): high there, low elsewhere, with a little jitter.
+    /// Where the layer feeds the head directly (lenet5-bn) the embeddings then have nearly disjoint supports and
+    /// cond(Ẽ) stays near 10 even for K = d, where random shifts give about 10³ and SecAgg's quantisation noise, amplified
+    /// by that much, flips the odd count at large K·B.
+    /// </summary>
+    private static float[] OwnChannels(int client, int clients, int channels, Rng rng) =>
+        Enumerable.Range(0, channels)
+            .Select(j => (float)((j % clients == client ? ShiftHigh : ShiftLow) + rng.Uniform(0, 0.05)))
+            .ToArray();
+
+    /// <summary>Scale 0, the given shift (positive, so the ReLU after the layer passes it), running statistics reset.</summary>
+    private static ModelPatch Patch(string layer, float[] shift, Device device) => new(new Dictionary<string, Tensor>
     {
-        var shift = Enumerable.Range(0, (int)channels).Select(_ => (float)rng.Uniform(ShiftLow, ShiftHigh)).ToArray();
-        return new ModelPatch(new Dictionary<string, Tensor>
-        {
-            [$"{layer}.weight"] = torch.zeros(channels, device: device),
-            [$"{layer}.bias"] = torch.tensor(shift, device: device),
-            [$"{layer}.running_mean"] = torch.zeros(channels, device: device),
-            [$"{layer}.running_var"] = torch.ones(channels, device: device),
-        });
-    }
+        [$"{layer}.weight"] = torch.zeros(shift.Length, device: device),
+        [$"{layer}.bias"] = torch.tensor(shift, device: device),
+        [$"{layer}.running_mean"] = torch.zeros(shift.Length, device: device),
+        [$"{layer}.running_var"] = torch.ones(shift.Length, device: device),
+    });
 
     public AttackOutcome Run(ServerView view, AttackContext context)
     {

@@ -64,10 +64,11 @@ public sealed class SecAgg(int? degree, double threshold, int modulusBits, int q
         int t = SharesNeeded(Threshold, graph.Of(0).Count);
         var dropouts = Dropouts(n, rng);
         ulong rounding = rng.NextULong();
+        var flat = uploads.Select(UpdateVectors.Flatten).ToArray();
         var inputs = new ulong[n][];
         Parallel.For(0, n, u =>
         {
-            var values = UpdateVectors.Flatten(uploads[u]);
+            var values = flat[u];
             var codes = new ulong[values.Length + 1];
             var stream = Rng.For(rounding, u);
             quantizer.Encode(values, clientWeights[u], codes.AsSpan(0, values.Length), stream);

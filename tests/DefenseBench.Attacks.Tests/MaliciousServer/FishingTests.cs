@@ -70,6 +70,15 @@ public sealed class FishingTests
     }
 
     [Fact]
+    public void With_d_clients_the_designed_shifts_keep_the_embeddings_well_conditioned()
+    {
+        var (lnAcc, outcome) = Run(Scenario(84, 2), SecAgg("secagg-plus"));
+
+        Assert.InRange(outcome.Extras["condition"], 1, 100);
+        Assert.All(lnAcc, a => Assert.Equal(1.0, a));
+    }
+
+    [Fact]
     public void Two_local_steps_break_the_preset_embedding_and_the_recovery()
     {
         var oneStep = Run(Scenario(4, 64, protocol: new FedAvg(1, 0.5)), SecAgg()).LnAcc;
@@ -103,7 +112,7 @@ public sealed class FishingTests
     [Fact]
     public void An_impossible_condition_bound_is_not_applicable_with_the_condition_found()
     {
-        Assert.StartsWith("the crafted embeddings are nearly dependent: the best of 8 draws has cond(E~) = ", CraftRefusal("lenet5-bn", 3, maxCondition: 1.0),
+        Assert.StartsWith("the crafted embeddings are nearly dependent: the best of 9 shift sets has cond(E~) = ", CraftRefusal("lenet5-bn", 3, maxCondition: 1.0),
             StringComparison.Ordinal);
     }
 
