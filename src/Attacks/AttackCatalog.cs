@@ -1,5 +1,6 @@
 using DefenseBench.Attacks.IlrgFamily;
 using DefenseBench.Attacks.LabelBaselines;
+using DefenseBench.Attacks.MaliciousServer;
 using DefenseBench.Attacks.LlgFamily;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
@@ -36,7 +37,10 @@ public static class AttackCatalog
         .Add("gi-label", "GradInversion's rule: a class is present iff its FC weight-gradient row has a negative entry (existence only)",
             _ => new GiLabel())
         .Add("rlg", "RLG: SVD of the FC weight gradient and a feasibility LP per class (existence only; needs B < d)", _ => new Rlg())
-        .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", _ => new Ebi());
+        .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", _ => new Ebi())
+        .Add("fishing", "Fishing-SA (malicious server): per-client models with one batch-norm rewritten, then a least-squares split of the aggregate; per-client counts through secure aggregation",
+            [ParameterSpec.Real("max_condition", 1e4, "largest cond([E; 1]) of the crafted embeddings the server accepts before sending", 1, double.PositiveInfinity)],
+            v => new Fishing(v.Real("max_condition")));
 
     private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
 }

@@ -1,6 +1,7 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Defenses.Compression;
+using DefenseBench.Defenses.SecureAggregation;
 
 namespace DefenseBench.Defenses;
 
@@ -18,9 +19,36 @@ public static class DefenseCatalog
         ParameterSpec.Switch("ef", false, "error feedback: withheld entries are added to the client's next upload"),
     ];
 
+    /// <summary>SecAgg's parameters (DEFENSES.md §3.4; defaults after Flower: R = 2^32, Q = 2^22, c = 8, max_weight = 1000).</summary>
+    internal static readonly IReadOnlyList<ParameterSpec> SecAggParameters =
+    [
+        ParameterSpec.Real("threshold", 0.6, "Shamir threshold t as a fraction of a client's neighbours, t = ceil(threshold*k)", 0, 1, minExclusive: true),
+        ParameterSpec.Integer("modulus_bits", 32, "masked inputs live in Z_R with R = 2^modulus_bits", 8, 63),
+        ParameterSpec.Integer("quant_bits", 22, "Q = 2^quant_bits quantisation levels over [-clip, clip]", 1, 48),
+        ParameterSpec.Real("clip", 8.0, "clip range c: each weighted value is clipped to [-c, c] before quantisation", 0, double.PositiveInfinity, minExclusive: true),
+        ParameterSpec.Real("max_weight", 1000, "a client's FedAvg weight is w = batch size / max_weight", 0, double.PositiveInfinity, minExclusive: true),
+        ParameterSpec.Real("dropout", 0, "fraction of clients that drop out (simulated; the attacks are not told who)", 0, 1, maxExclusive: true),
+        ParameterSpec.Choice("dropout_phase", "mask", "round the dropped clients leave in: advertise (keys), share (shares), mask (masked input), unmask, any (one drawn per client)",
+            "advertise", "share", "mask", "unmask", "any"),
+    ];
+
+    internal static readonly IReadOnlyList<ParameterSpec> SecAggPlusParameters =
+        [ParameterSpec.Integer("degree", 10, "neighbours per client in the SecAgg+ ring (even: degree/2 on each side)", 2, 100000), .. SecAggParameters];
+
     public static readonly Catalog<IDefense> All = new Catalog<IDefense>()
         .Add("topk", "top-k sparsification of each upload by |value|", TopKParameters,
-            v => new TopK(v.Real("keep"), ParseScope(v.Choice("scope")), v.Switch("ef")));
+            v => new TopK(v.Real("keep"), ParseScope(v.Choice("scope")), v.Switch("ef")))
+        .Add("secagg", "SecAgg (Bonawitz et al. 2017): real masking protocol, every client a neighbour; the server sees only the aggregate",
+            SecAggParameters, v => SecAggFrom(v, null))
+        .Add("secagg-plus", "SecAgg+ (Bell et al. 2020): SecAgg over a random ring of the given degree",
+            SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))));
+
+    private static SecAgg SecAggFrom(ParameterValues v, int? degree) =>
+        new(degree, v.Real("threshold"), v.Integer("modulus_bits"), v.Integer("quant_bits"), v.Real("clip"), v.Real("max_weight"), v.Real("dropout"),
+            Enum.Parse<DropoutRound>(v.Choice("dropout_phase"), ignoreCase: true));
+
+    private static int EvenDegree(int degree) => degree % 2 == 0 ? degree
+        : throw new InputException($"secagg-plus degree: {degree} is odd; the ring joins degree/2 neighbours on each side", "write an even degree");
 
     private static TopKScope ParseScope(string scope) => scope switch
     {

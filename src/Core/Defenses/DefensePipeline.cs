@@ -47,13 +47,17 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
     public PipelineSessions OpenSessions(int clients) =>
         new(Enumerable.Range(0, clients).Select(k => (IReadOnlyList<IClientDefenseSession>)ClientStages.Select(s => s.Open(k)).ToArray()).ToArray());
 
-    /// <summary>The server view for one round: individual uploads unless an aggregation defence hides them.</summary>
-    public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng)
+    /// <summary>
+    /// The server view for one round: individual uploads unless an aggregation defence hides them.
+    /// <paramref name="sent"/>: the per-client patches a malicious server sent (null when everyone got the model).
+    /// </summary>
+    public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng,
+        IReadOnlyList<Models.ModelPatch>? sent = null)
     {
         var weights = info.BatchSizes.Select(b => (double)b).ToArray();
         return Aggregation == null
-            ? new ServerView(model, uploads, Federation.Aggregation.WeightedMean(uploads, weights), info)
-            : new ServerView(model, null, Aggregation.Aggregate(uploads, weights, rng), info);
+            ? new ServerView(model, uploads, Federation.Aggregation.WeightedMean(uploads, weights), info, sent)
+            : new ServerView(model, null, Aggregation.Aggregate(uploads, weights, rng), info, sent);
     }
 }
 

@@ -19,7 +19,8 @@ public sealed record PublicInfo(int NumClasses, ImageShape Shape, Protocol Proto
 /// Exactly what the attacker observes: the model it sent, the uploads it may see individually (null when
 /// aggregation hides them), their aggregate, and public hyper-parameters. Ground truth never enters a view.
 /// </summary>
-public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUpdates, Update aggregate, PublicInfo info)
+public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUpdates, Update aggregate, PublicInfo info,
+    IReadOnlyList<ModelPatch>? sent = null)
 {
     /// <summary>The global model the server sent (white-box). Attacks must leave its weights unchanged.</summary>
     public Classifier Model { get; } = model;
@@ -31,6 +32,12 @@ public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUp
     public Update Aggregate { get; } = aggregate;
 
     public PublicInfo Info { get; } = info;
+
+    /// <summary>
+    /// What a malicious server changed in the model it sent each client (index = client): client k computed its
+    /// update on <see cref="Model"/> with <c>Sent[k]</c> applied. Null when every client got <see cref="Model"/>.
+    /// </summary>
+    public IReadOnlyList<ModelPatch>? Sent { get; } = sent;
 
     public bool SeesIndividualUpdates => ClientUpdates != null;
 }

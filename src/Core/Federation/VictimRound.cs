@@ -129,4 +129,15 @@ public sealed class VictimRound
     /// <summary>Every client's undefended upload computed on <paramref name="model"/> (the global model unless a malicious server crafted another).</summary>
     public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null) =>
         Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches)).ToArray();
+
+    /// <summary>Every client's undefended upload computed on the global model with that client's patch applied (a malicious server's crafted models).</summary>
+    public IReadOnlyList<Update> Uploads(IReadOnlyList<ModelPatch> sent)
+    {
+        if (sent.Count != Clients.Count) throw new ArgumentException($"{sent.Count} patches for {Clients.Count} clients", nameof(sent));
+        return Clients.Select((c, k) =>
+        {
+            using var patched = sent[k].ApplyTo(Model);
+            return LocalTraining.Compute(Model, Spec.Protocol, c.StepBatches);
+        }).ToArray();
+    }
 }

@@ -27,6 +27,13 @@ public abstract class Classifier : Module<Tensor, Tensor>
     /// <summary>Whether any batch-norm layer makes the output depend on the batch in train mode.</summary>
     public virtual bool HasBatchNorm => false;
 
+    /// <summary>
+    /// The state-dict prefix of a batch-norm layer that every path from the input to <see cref="Fc"/> crosses, with no
+    /// train-mode dropout after it (e.g. "bn"), or null when there is none. Scale 0 there makes the embedding
+    /// independent of the input in train and eval mode alike, which the fishing attack relies on (ALGORITHMS.md §3).
+    /// </summary>
+    public virtual string? DominatingBatchNorm => null;
+
     /// <summary>The embedding e(x) of a batch: everything before the last layer.</summary>
     public abstract Tensor Embed(Tensor x);
 

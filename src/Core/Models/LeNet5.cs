@@ -11,14 +11,19 @@ namespace DefenseBench.Core.Models;
 /// LeakyReLU for the activation ablation. 28×28 inputs are padded by 2 in the first convolution so both 28×28 and
 /// 32×32 reach the 16×5×5 map. Convolutions get Kaiming-normal (fan-out, ReLU gain) weights as in the iLRG code's
 /// models.py; the linear layers keep PyTorch's default.
+/// With <c>headNorm</c> ("lenet5-bn") a BatchNorm1d sits between FC84 and its activation: FC84–BN–act–FC(C). Every
+/// path to the head crosses it, so it is the layer a fishing server rewrites, and it sets the embedding directly (d = 84).
 /// </summary>
 public sealed class LeNet5 : Classifier
 {
     private readonly Conv2d conv1, conv2;
-    private readonly Linear fc1, fc2, fc;
+    // Declaration order is registration order, so the parameters run conv1 … fc2, bn, fc (fc last: attacks' convention).
+    private readonly Linear fc1, fc2;
+    private readonly BatchNorm1d? bn;
+    private readonly Linear fc;
     private readonly Activation _activation;
 
-    public LeNet5(ImageShape shape, int numClasses, Activation activation = Activation.Relu) : base(nameof(LeNet5), numClasses)
+    public LeNet5(ImageShape shape, int numClasses, Activation activation = Activation.Relu, bool headNorm = false) : base(nameof(LeNet5), numClasses)
     {
         _activation = activation;
         int pad = shape.Height == 28 ? 2 : 0;
@@ -27,18 +32,24 @@ public sealed class LeNet5 : Classifier
         int h = ((shape.Height + 2 * pad - 4) / 2 - 4) / 2, w = ((shape.Width + 2 * pad - 4) / 2 - 4) / 2;
         fc1 = Linear(16 * h * w, 120);
         fc2 = Linear(120, 84);
+        if (headNorm) bn = BatchNorm1d(84);
         fc = Linear(84, numClasses);
         RegisterComponents();
     }
 
     public override Linear Fc => fc;
 
+    public override bool HasBatchNorm => bn != null;
+
+    public override string? DominatingBatchNorm => bn == null ? null : nameof(bn);
+
     public override Tensor Embed(Tensor x)
     {
         var h = functional.max_pool2d(_activation.Apply(conv1.forward(x)), 2);
         h = functional.max_pool2d(_activation.Apply(conv2.forward(h)), 2);
         h = _activation.Apply(fc1.forward(h.flatten(1)));
-        return _activation.Apply(fc2.forward(h));
+        h = fc2.forward(h);
+        return _activation.Apply(bn == null ? h : bn.forward(h));
     }
 
     public override void Initialize(Generator generator) => Init.KaimingConvolutions(this, generator);

@@ -18,6 +18,8 @@ public static class ModelCatalog
         .Add("lenet5-silu", "LeNet-S: LeNet-5 with SiLU (negative embedding entries; iLRG's ablation)",
             _ => (shape, c) => new LeNet5(shape, c, Activation.Silu))
         .Add("lenet5-leaky", "LeNet-5 with LeakyReLU (slope 0.01; iLRG's ablation)", _ => (shape, c) => new LeNet5(shape, c, Activation.LeakyRelu))
+        .Add("lenet5-bn", "LeNet-5 with a BatchNorm1d before the head: ...-FC84-BN-ReLU-FC(C) (the fishing attack's model)",
+            _ => (shape, c) => new LeNet5(shape, c, headNorm: true))
         .Add("fcn3", "FCN-3: FC300-ReLU-FC300-ReLU-FC(C) on flattened pixels", _ => (shape, c) => new Fcn3(shape, c))
         .Add("vgg11-bn", "VGG-11 with batch norm, head FC4096-FC4096-FC(C) (d = 4096); needs 32x32 or larger",
             _ => (shape, c) => new Vgg(shape, c, Vgg.Vgg11))

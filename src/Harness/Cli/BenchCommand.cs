@@ -1,4 +1,6 @@
 using System.CommandLine;
+using DefenseBench.Core.Components;
+using DefenseBench.Defenses.SecureAggregation;
 using DefenseBench.Harness.Bench;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Running;
@@ -28,7 +30,7 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output) };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output) };
     }
 
     private static Command MatrixCommand(TextWriter output)
@@ -84,6 +86,41 @@ internal static class BenchCommand
             if (parse.GetValue(many) is > 0 and var manyClasses)
                 output.WriteLine(IlrgBench.Line(IlrgBench.Time("lenet5", "synthetic-cifar100", manyClasses, 1024, n, target)));
             return 0;
+        });
+        return command;
+    }
+
+    private static Command SecAgg(TextWriter output)
+    {
+        var clients = new Option<int>("--clients") { Description = "clients n", DefaultValueFactory = _ => 100 };
+        var parameters = new Option<int>("--parameters") { Description = "parameters per update", DefaultValueFactory = _ => 100_000 };
+        var degree = new Option<int>("--degree") { Description = "SecAgg+ neighbours per client (even)", DefaultValueFactory = _ => 10 };
+        var threshold = new Option<double>("--threshold") { Description = "Shamir threshold as a fraction of the neighbours", DefaultValueFactory = _ => 0.6 };
+        var dropout = new Option<double>("--dropout") { Description = "fraction of clients dropping before their masked input", DefaultValueFactory = _ => 0 };
+        var runs = new Option<int>("--runs") { Description = "timed rounds (median reported) after one warm-up round", DefaultValueFactory = _ => 5 };
+        var megabytes = new Option<int>("--prg-megabytes") { Description = "keystream generated for the PRG throughput", DefaultValueFactory = _ => 512 };
+        var command = new Command("secagg", "Time one SecAgg+ round end to end (keys, Shamir, masks, unmasking) and the mask PRG on one core.")
+        {
+            clients, parameters, degree, threshold, dropout, runs, megabytes,
+        };
+        command.SetAction(parse =>
+        {
+            var settings = new SecAggBench.Settings(parse.GetValue(clients), parse.GetValue(parameters), parse.GetValue(degree), parse.GetValue(threshold),
+                parse.GetValue(dropout), Math.Max(1, parse.GetValue(runs)));
+            if (settings.Clients < 2 || settings.Parameters < 1 || settings.Degree < 2 || settings.Degree % 2 != 0 || settings.Threshold is <= 0 or > 1 || settings.Dropout is < 0 or >= 1)
+                throw new InputException("bench secagg: out-of-range settings",
+                    "use --clients >= 2, --parameters >= 1, an even --degree >= 2, --threshold in (0, 1] and --dropout in [0, 1)");
+            SecAggRoundTiming[] rounds;
+            try
+            {
+                rounds = SecAggBench.Rounds(settings).ToArray();
+            }
+            catch (SecAggAbortedException e)
+            {
+                throw new InputException($"bench secagg: the round aborted: {e.Message}", "lower --dropout or --threshold, or raise --degree");
+            }
+            output.Write(SecAggBench.Table(settings, rounds, SecAggBench.Prg(Math.Max(1, parse.GetValue(megabytes)))));
+            return rounds.All(r => r.Exact) ? 0 : 1;
         });
         return command;
     }

@@ -57,6 +57,11 @@ internal sealed class ComponentParser(ErrorSink errors)
         {
             errors.Add(node, e.Message, "reorder the pipeline's stages");
         }
+        catch (InputException e)
+        {
+            // A combination of parameters the component refuses (each value was in range on its own).
+            errors.Add(node, e.Message, e.Fix ?? "change the parameters");
+        }
         return choice;
     }
 

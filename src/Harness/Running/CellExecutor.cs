@@ -3,6 +3,7 @@ using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
+using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Audit;
 using DefenseBench.Harness.Matrix;
@@ -27,17 +28,19 @@ public static class CellExecutor
         {
             var pipeline = cell.Defense.Create();
             var attack = cell.Attack.Create();
+            var clock = new Stopwatch();
+            var (sent, clientUploads) = ModelsSent(attack, cell, round, cleanUploads, clock);
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
             using var sessions = pipeline.OpenSessions(round.Clients.Count);
-            var uploads = cleanUploads.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
-            var view = pipeline.View(round.Model, uploads, round.Info, defenseRng);
+            var uploads = clientUploads.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
+            var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
                 new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round));
-            var clock = Stopwatch.StartNew();
+            clock.Start();
             var outcome = attack.Run(view, context);
             clock.Stop();
             if (exportFolder != null && attack is LabelAttack labelAttack)
@@ -62,6 +65,20 @@ public static class CellExecutor
         attack.Needs.HasFlag(AttackNeeds.KnownClasses)
             ? target => Scoring.TrueCounts(round, target).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
             : null;
+
+    /// <summary>
+    /// What the clients train on: the shared clean uploads, or, when the attack is a malicious server that crafts a
+    /// model per client, uploads computed on those models (crafting counts as attack time; the clients' work does not).
+    /// </summary>
+    private static (IReadOnlyList<ModelPatch>? Sent, IReadOnlyList<Update> Uploads) ModelsSent(IAttack attack, Cell cell, VictimRound round,
+        IReadOnlyList<Update> cleanUploads, Stopwatch clock)
+    {
+        if (attack is not IModelCrafter crafter) return (null, cleanUploads);
+        clock.Start();
+        var sent = crafter.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft", cell.Attack.Canonical));
+        clock.Stop();
+        return (sent, round.Uploads(sent));
+    }
 
     /// <summary>The row's identifying columns, before any metric.</summary>
     public static CellRow Describe(Cell cell, int seed, Device device) => new()

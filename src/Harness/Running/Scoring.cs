@@ -42,6 +42,10 @@ public static class Scoring
         ? Enumerable.Range(0, round.Spec.NumClasses).Select(c => round.Clients.Sum(k => k.TrueCounts[c])).ToArray()
         : round.Clients[target].TrueCounts;
 
+    /// <summary>
+    /// An attack's diagnostics (fishing's condition number and residual, say) to six significant digits: they are for
+    /// reading, and their last bits depend on libtorch's reduction order, which differs between a sharded and a whole run.
+    /// </summary>
     private static string Extras(AttackOutcome outcome) =>
-        string.Join(";", outcome.Extras.Select(kv => $"{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
+        string.Join(";", outcome.Extras.Select(kv => $"{kv.Key}={kv.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
 }

@@ -159,6 +159,26 @@ public sealed class VictimRoundTests
     }
 
     [Fact]
+    public void Uploads_can_use_a_patch_per_client_and_leave_the_model_unchanged()
+    {
+        using var scope = torch.NewDisposeScope();
+        var round = Round(Spec(clients: 2));
+        var bias = round.Model.Fc.bias!.detach().clone();
+        var patches = new[]
+        {
+            new ModelPatch(new Dictionary<string, Tensor>()),
+            new ModelPatch(new Dictionary<string, Tensor> { [Classifier.FcBias] = torch.full(10, 5.0f) }),
+        };
+
+        var uploads = round.Uploads(patches);
+        var plain = round.Uploads();
+
+        Assert.True(SameUpdate(uploads[0], plain[0]));
+        Assert.False(SameUpdate(uploads[1], plain[1]));
+        Assert.True(Same(bias, round.Model.Fc.bias!));
+    }
+
+    [Fact]
     public void Eval_mode_scenarios_leave_the_model_in_eval_mode()
     {
         using var scope = torch.NewDisposeScope();

@@ -17,6 +17,7 @@ public sealed class ModelTests
     {
         { "dlg-lenet", 1, 10 }, { "dlg-lenet", 3, 100 },
         { "lenet5", 1, 10 }, { "lenet5", 3, 100 },
+        { "lenet5-bn", 1, 10 }, { "lenet5-bn", 3, 100 },
         { "fcn3", 1, 10 }, { "fcn3", 3, 7 },
         { "lenet5-silu", 1, 10 }, { "lenet5-silu", 3, 100 },
         { "lenet5-leaky", 1, 10 }, { "lenet5-leaky", 3, 100 },
@@ -25,9 +26,9 @@ public sealed class ModelTests
     };
 
     /// <summary>Models whose embedding passes through ReLU or sigmoid last, so it is non-negative.</summary>
-    private static readonly string[] NonNegativeEmbedding = ["dlg-lenet", "lenet5", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"];
+    private static readonly string[] NonNegativeEmbedding = ["dlg-lenet", "lenet5", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"];
 
-    private static readonly string[] WithBatchNorm = ["vgg11-bn", "vgg16-bn", "resnet18"];
+    private static readonly string[] WithBatchNorm = ["lenet5-bn", "vgg11-bn", "vgg16-bn", "resnet18"];
 
     private static ImageShape Shape(int channels) => channels == 1 ? ImageShape.Mnist : ImageShape.Cifar;
 
@@ -51,6 +52,7 @@ public sealed class ModelTests
     [InlineData("dlg-lenet", 3, 768)]
     [InlineData("lenet5", 1, 84)]
     [InlineData("lenet5", 3, 84)]
+    [InlineData("lenet5-bn", 1, 84)]
     [InlineData("fcn3", 1, 300)]
     [InlineData("fcn3", 3, 300)]
     [InlineData("lenet5-silu", 3, 84)]
@@ -206,7 +208,7 @@ public sealed class ModelTests
         var e = Assert.Throws<KeyNotFoundException>(() => ModelCatalog.Create("resnet9000", ImageShape.Mnist, 10, 1, torch.CPU));
 
         Assert.Contains("dlg-lenet", e.Message, StringComparison.Ordinal);
-        Assert.Equal(["dlg-lenet", "lenet5", "lenet5-silu", "lenet5-leaky", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"], ModelCatalog.All.Ids);
+        Assert.Equal(["dlg-lenet", "lenet5", "lenet5-silu", "lenet5-leaky", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"], ModelCatalog.All.Ids);
         Assert.Equal("lenet5", ModelCatalog.All.Closest("lenet"));
     }
 
@@ -218,7 +220,42 @@ public sealed class ModelTests
         {
             var model = Create(id, ImageShape.Cifar);
             Assert.Equal(WithBatchNorm.Contains(id), model.HasBatchNorm);
-            Assert.Equal(model.HasBatchNorm, model.modules().Any(m => m is TorchSharp.Modules.BatchNorm2d));
+            Assert.Equal(id == "lenet5-bn" ? "bn" : null, model.DominatingBatchNorm);
+            Assert.Equal(model.HasBatchNorm, model.modules().Any(m => m is TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm1d));
         });
+    }
+
+    [Fact]
+    public void Lenet5_bn_is_lenet5_with_a_batch_norm_before_the_head()
+    {
+        using var scope = torch.NewDisposeScope();
+        var plain = Create("lenet5", ImageShape.Mnist);
+        var bn = Create("lenet5-bn", ImageShape.Mnist);
+
+        Assert.True(bn.HasBatchNorm);
+        Assert.Equal("bn", bn.DominatingBatchNorm);
+        Assert.Equal(plain.ParameterNames.SkipLast(2).Concat(["bn.weight", "bn.bias", Classifier.FcWeight, Classifier.FcBias]), bn.ParameterNames);
+        Assert.Contains("bn.running_mean", bn.state_dict().Keys);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Scale_zero_in_the_dominating_batch_norm_makes_the_embedding_its_shift_in_either_mode(bool train)
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Create("lenet5-bn", ImageShape.Mnist);
+        var shift = torch.linspace(0.1, 1.0, 84);
+        var patch = new ModelPatch(new Dictionary<string, Tensor>
+        {
+            ["bn.weight"] = torch.zeros(84), ["bn.bias"] = shift, ["bn.running_mean"] = torch.zeros(84), ["bn.running_var"] = torch.ones(84),
+        });
+        model.train(train);
+
+        using (patch.ApplyTo(model))
+        {
+            var embedding = model.Embed(Inputs(ImageShape.Mnist, 5));
+            Assert.True(torch.allclose(embedding, shift.expand(5, 84), rtol: 0, atol: 1e-7));
+        }
     }
 }

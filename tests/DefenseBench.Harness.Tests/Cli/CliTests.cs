@@ -92,7 +92,7 @@ public sealed class CliTests : IDisposable
         var list = InProcess.Expect(0, "list");
         string[] lines = list.Stdout.Split('\n');
 
-        foreach (string id in new[] { "llg", "llg-star", "llg-plus", "none", "topk", "dlg-lenet", "lenet5", "fcn3", "synthetic-mnist", "mnist-sample" })
+        foreach (string id in new[] { "llg", "llg-star", "llg-plus", "fishing", "none", "topk", "secagg", "secagg-plus", "dlg-lenet", "lenet5", "lenet5-bn", "fcn3", "synthetic-mnist", "mnist-sample" })
             Assert.Contains(lines, l => l.TrimStart().StartsWith(id + " ", StringComparison.Ordinal) || l.TrimStart().StartsWith(id + "[", StringComparison.Ordinal));
         int topk = Array.FindIndex(lines, l => l.TrimStart().StartsWith("topk ", StringComparison.Ordinal));
         var parameters = lines.Skip(topk + 1).TakeWhile(l => l.StartsWith("      ", StringComparison.Ordinal)).Select(l => l.Trim()).ToArray();
@@ -110,6 +110,27 @@ public sealed class CliTests : IDisposable
 
         Assert.Contains("dlg-lenet", list.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("llg-plus", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_secagg_times_exact_rounds_and_the_prg()
+    {
+        var bench = InProcess.Expect(0, "bench", "secagg", "--clients", "6", "--parameters", "1000", "--degree", "4", "--threshold", "0.5", "--dropout", "0.2", "--runs", "2",
+            "--prg-megabytes", "2");
+
+        Assert.Contains("secagg-plus round: 6 clients, 1000 parameters, degree 4", bench.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, bench.Stdout.Split('\n').Count(l => l.TrimEnd().EndsWith(" yes", StringComparison.Ordinal)));
+        Assert.Contains("mask PRG on one core: AES-256-CTR keystream", bench.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("an even --degree", "--degree", "3")]
+    [InlineData("lower --dropout or --threshold", "--clients", "6", "--parameters", "10", "--degree", "2", "--dropout", "0.5", "--prg-megabytes", "1")]
+    public void Bench_secagg_reports_bad_settings_and_aborting_rounds_as_bad_input(string fix, params string[] settings)
+    {
+        var bench = InProcess.Expect(2, ["bench", "secagg", .. settings]);
+
+        Assert.Contains(fix, bench.Stderr, StringComparison.Ordinal);
     }
 
     // ---------------------------------------------------------------- malformed matrices

@@ -312,6 +312,23 @@ public sealed class MatrixLoaderTests
     }
 
     [Fact]
+    public void An_odd_secagg_plus_degree_is_reported_with_its_line_and_the_fix()
+    {
+        SingleError("""
+            name: degree
+            blocks:
+              - name: b
+                dataset: synthetic-mnist
+                model: dlg-lenet
+                batch_size: 4
+                clients: 12
+                attacks: [llg]
+                defenses:
+                  - secagg-plus: {degree: [4, 9]}
+            """, 10, "secagg-plus degree: 9 is odd", "write an even degree");
+    }
+
+    [Fact]
     public void A_value_out_of_range_inside_a_sweep_points_at_its_own_line()
     {
         SingleError("""

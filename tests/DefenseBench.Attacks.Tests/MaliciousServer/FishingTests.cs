@@ -1,0 +1,139 @@
+using DefenseBench.Attacks.MaliciousServer;
+using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
+using DefenseBench.Core.Data;
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Metrics;
+using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses;
+using TorchSharp;
+
+namespace DefenseBench.Attacks.Tests.MaliciousServer;
+
+public sealed class FishingTests
+{
+    private static readonly IImageDataset Data = DatasetCatalog.Open("synthetic-mnist");
+
+    private static ScenarioSpec Scenario(int clients, int batchSize, LabelDistribution labels = LabelDistribution.NonIid, Protocol? protocol = null,
+        string model = "lenet5-bn", ModelMode mode = ModelMode.Train) =>
+        new("synthetic-mnist", 10, model, batchSize, labels, clients, protocol ?? new FedSgd(), TrainingStage.Untrained, mode);
+
+    private static DefensePipeline SecAgg(string id = "secagg") =>
+        DefensePipeline.From([DefenseCatalog.All.Get(id).CreateDefault()]);
+
+    /// <summary>The harness's flow for a crafting attack: craft, clients train on the crafted models, defend, attack; LnAcc per client.</summary>
+    private static (double[] LnAcc, AttackOutcome Outcome) Run(ScenarioSpec spec, DefensePipeline pipeline, int trial = 0)
+    {
+        using var scope = torch.NewDisposeScope();
+        var round = VictimRound.Create(spec, Data, trial, torch.CPU);
+        var fishing = new Fishing(1e4);
+        var sent = fishing.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft"));
+        var view = pipeline.View(round.Model, round.Uploads(sent), round.Info, Rng.For(round.Seed, "defense"), sent);
+        var outcome = fishing.Run(view, new AttackContext(torch.CPU, Rng.For(round.Seed, "attack")));
+        return (outcome.Labels.Select(l => LabelMetrics.LnAcc(l.Counts, round.Clients[l.Target].TrueCounts)).ToArray(), outcome);
+    }
+
+    [Theory]
+    [InlineData(1, LabelDistribution.NonIid)]
+    [InlineData(7, LabelDistribution.Iid)]
+    [InlineData(64, LabelDistribution.NonIid)]
+    [InlineData(512, LabelDistribution.Iid)]
+    [InlineData(512, LabelDistribution.NonIid)]
+    public void Fishing_recovers_every_clients_exact_counts_through_secure_aggregation(int batchSize, LabelDistribution labels)
+    {
+        foreach (int trial in new[] { 0, 1 })
+        {
+            var (lnAcc, outcome) = Run(Scenario(4, batchSize, labels), SecAgg(), trial);
+
+            Assert.Equal([0, 1, 2, 3], outcome.Labels.Select(l => l.Target));
+            Assert.All(lnAcc, a => Assert.Equal(1.0, a));
+        }
+    }
+
+    [Fact]
+    public void Fishing_is_exact_through_secagg_plus_in_eval_mode()
+    {
+        var (lnAcc, _) = Run(Scenario(12, 16, mode: ModelMode.Eval), SecAgg("secagg-plus"));
+
+        Assert.All(lnAcc, a => Assert.Equal(1.0, a));
+    }
+
+    [Fact]
+    public void Without_a_defence_the_least_squares_fit_is_exact_to_float_precision()
+    {
+        var (lnAcc, outcome) = Run(Scenario(6, 32), DefensePipeline.None);
+
+        Assert.All(lnAcc, a => Assert.Equal(1.0, a));
+        Assert.InRange(outcome.Extras["residual"], 0, 1e-5);
+        Assert.InRange(outcome.Extras["condition"], 1, 1e4);
+    }
+
+    [Fact]
+    public void With_d_clients_the_designed_shifts_keep_the_embeddings_well_conditioned()
+    {
+        var (lnAcc, outcome) = Run(Scenario(84, 2), SecAgg("secagg-plus"));
+
+        Assert.InRange(outcome.Extras["condition"], 1, 100);
+        Assert.All(lnAcc, a => Assert.Equal(1.0, a));
+    }
+
+    [Fact]
+    public void Two_local_steps_break_the_preset_embedding_and_the_recovery()
+    {
+        var oneStep = Run(Scenario(4, 64, protocol: new FedAvg(1, 0.5)), SecAgg()).LnAcc;
+        var twoSteps = Run(Scenario(4, 64, protocol: new FedAvg(2, 0.5)), SecAgg()).LnAcc;
+
+        Assert.All(oneStep, a => Assert.Equal(1.0, a));
+        Assert.True(twoSteps.Average() < 0.9, $"mean LnAcc with two local steps: {twoSteps.Average()}");
+    }
+
+    /// <summary>Why crafting refuses: the not-applicable reason for <paramref name="clients"/> clients of batch 4.</summary>
+    private static string CraftRefusal(string model, int clients, double maxCondition = 1e4)
+    {
+        using var scope = torch.NewDisposeScope();
+        var global = Core.Models.ModelCatalog.Create(model, ImageShape.Mnist, 10, 1, torch.CPU);
+        var info = new PublicInfo(10, ImageShape.Mnist, new FedSgd(), Enumerable.Repeat(4, clients).ToArray());
+        return Assert.Throws<NotApplicableException>(() => new Fishing(maxCondition).Craft(global, info, new Rng(1))).Message;
+    }
+
+    [Fact]
+    public void More_clients_than_d_plus_1_are_not_applicable_before_anything_is_sent()
+    {
+        Assert.Equal("fishing separates at most d + 1 = 85 clients (embedding size d = 84); this scenario has 86", CraftRefusal("lenet5-bn", 86));
+    }
+
+    [Fact]
+    public void A_model_without_a_dominating_batch_norm_is_not_applicable()
+    {
+        Assert.Contains("LeNet5 has none", CraftRefusal("lenet5", 2), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_impossible_condition_bound_is_not_applicable_with_the_condition_found()
+    {
+        Assert.StartsWith("the crafted embeddings are nearly dependent: the best of 9 shift sets has cond(E~) = ", CraftRefusal("lenet5-bn", 3, maxCondition: 1.0),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Crafting_leaves_the_global_model_unchanged()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = Core.Models.ModelCatalog.Create("lenet5-bn", ImageShape.Mnist, 10, 1, torch.CPU);
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        new Fishing(1e4).Craft(model, new PublicInfo(10, ImageShape.Mnist, new FedSgd(), [4, 4]), new Rng(1));
+
+        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.eq(before[p.name]).all().item<bool>(), p.name));
+        Assert.True(model.state_dict()["bn.running_var"].eq(before["bn.running_var"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void The_catalog_spells_out_the_condition_bound()
+    {
+        var info = AttackCatalog.All.Get("fishing");
+
+        Assert.Equal("fishing(max_condition=10000)", ParameterValues.Create(info.Parameters).CanonicalName("fishing"));
+    }
+}
