@@ -100,7 +100,11 @@ public sealed class VictimRound
         }
     }
 
-    /// <summary>Every client's undefended upload computed on <paramref name="model"/> (the global model unless a malicious server crafted another).</summary>
-    public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null) =>
-        Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches)).ToArray();
+    /// <summary>
+    /// Every client's upload computed on the model <paramref name="modelFor"/> gives it (the global model unless a
+    /// malicious server crafted another), each local gradient by <paramref name="gradient"/> (default: plain autograd;
+    /// DP-SGD supplies its own).
+    /// </summary>
+    public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null, LocalGradient? gradient = null) =>
+        Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches, gradient)).ToArray();
 }

@@ -31,10 +31,10 @@ public sealed class LeNet5 : Classifier
 
     public override Tensor Embed(Tensor x)
     {
-        var h = functional.max_pool2d(functional.relu(conv1.forward(x)), 2);
-        h = functional.max_pool2d(functional.relu(conv2.forward(h)), 2);
-        h = functional.relu(fc1.forward(h.flatten(1)));
-        return functional.relu(fc2.forward(h));
+        var h = functional.max_pool2d(functional.relu(conv1.call(x)), 2);
+        h = functional.max_pool2d(functional.relu(conv2.call(h)), 2);
+        h = functional.relu(fc1.call(h.flatten(1)));
+        return functional.relu(fc2.call(h));
     }
 
     public override void Initialize(Generator generator) => Init.PyTorchDefault(this, generator);
