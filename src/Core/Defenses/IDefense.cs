@@ -41,3 +41,9 @@ public interface IGradientDefense : IClientDefense
     /// <summary>The rule every client uses for every local step; its noise comes from <paramref name="rng"/>.</summary>
     LocalGradient Gradient(Rng rng);
 }
+
+/// <summary>
+/// A client-side defence whose uploads go on the wire as (index, value) pairs of their non-zero entries (top-k); a
+/// pipeline's upload is sent sparse when its last client-side stage is one of these.
+/// </summary>
+public interface ISparsifyingDefense : IClientDefense;

@@ -57,6 +57,10 @@ internal sealed class ComponentParser(ErrorSink errors)
         {
             errors.Add(node, e.Message, "reorder the pipeline's stages");
         }
+        catch (InputException e)
+        {
+            errors.Add(node, e.Message, e.Fix ?? "change the defence's parameters");
+        }
         return choice;
     }
 

@@ -7,7 +7,8 @@ using ScottPlot;
 namespace DefenseBench.Harness.Plots;
 
 /// <summary>
-/// Leakage against a defence's swept parameter, from cells.csv alone: one plot per block, scenario, attack family and
+/// Leakage against a defence's swept parameter (and, for cells with utility training, leakage against utility:
+/// <see cref="TradeoffPlot"/>), from cells.csv alone: one plot per block, scenario, attack family and
 /// defence family; one line per attack variant with error bars (sample standard deviation over seeds); the
 /// undefended value of each variant dashed and the random-guess baseline dotted. PNG and SVG.
 /// </summary>
@@ -26,6 +27,7 @@ public static class PlotRenderer
                 foreach (var family in scenario.GroupBy(r => AttackFamily(r.Attack)))
                     written.AddRange(RenderFamily(family.ToList(), block.Key, family.Key, varying, folder));
         }
+        written.AddRange(TradeoffPlot.RenderAll(rows, folder));
         return written;
     }
 
@@ -174,7 +176,7 @@ public static class PlotRenderer
         _ => r.Mode,
     };
 
-    private static string Slug(string text)
+    internal static string Slug(string text)
     {
         var sb = new StringBuilder();
         foreach (char c in text) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-');

@@ -3,6 +3,8 @@ using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses.Privacy;
+using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using TorchSharp;
@@ -11,12 +13,14 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 /// <summary>
-/// Runs one cell for one seed on a shared victim round: client-side defences on the clean uploads, aggregation into
-/// the server view, the attack, the score. Failures become a row with status failed and the run goes on.
+/// Runs one cell for one seed on a shared victim round: the clients' uploads (recomputed when the pipeline replaces the
+/// clients' gradients, as DP-SGD does), client-side defences, aggregation into the server view, the attack, the score;
+/// then bytes on the wire, the defence's utility (a FedAvg training shared by every cell of the same defence and
+/// settings) and its ε. Failures become a row with status failed and the run goes on.
 /// </summary>
 public static class CellExecutor
 {
-    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device)
+    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device, UtilityCache? utility = null)
     {
         var row = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -25,8 +29,10 @@ public static class CellExecutor
             var pipeline = cell.Defense.Create();
             var attack = cell.Attack.Create();
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
+            var gradient = pipeline.LocalGradient(defenseRng);
+            var computed = gradient == null ? cleanUploads : round.Uploads(gradient: gradient);
             using var sessions = pipeline.OpenSessions(round.Clients.Count);
-            var uploads = cleanUploads.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
+            var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
@@ -37,7 +43,10 @@ public static class CellExecutor
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
-            return Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            row = Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            bool sparse = WireSize.SendsSparse(pipeline);
+            row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, sparse)) };
+            return Costs(row, cell, pipeline, round, utility);
         }
         catch (NotApplicableException e)
         {
@@ -47,6 +56,36 @@ public static class CellExecutor
         {
             return Failed(row, e);
         }
+    }
+
+    /// <summary>
+    /// Utility (when the cell asks for training) and ε at the cell's δ. ε describes the utility training when there is
+    /// one, else the attacked round alone.
+    /// </summary>
+    private static CellRow Costs(CellRow row, Cell cell, DefensePipeline pipeline, VictimRound round, UtilityCache? utility)
+    {
+        TrainingShape shape = AttackedRound(round);
+        if (cell.Utility != null)
+        {
+            var cache = utility ?? throw new InvalidOperationException("a cell with utility training needs a utility cache");
+            var metrics = cache.Measure(round.Dataset, round.Spec, cell.Utility, pipeline);
+            row = row with { UtilityAcc = metrics.Accuracy, UtilityDrop = metrics.Drop, UpdateCosine = metrics.UpdateCosine };
+            shape = metrics.Shape;
+        }
+        var privacy = PipelinePrivacy.For(pipeline, shape, cell.Delta);
+        return privacy == null ? row : row with { Epsilon = privacy.Spent.Epsilon, Delta = privacy.Spent.Delta, Privacy = privacy.Describe() };
+    }
+
+    /// <summary>
+    /// The attacked round as a training of its own: every client once, U local steps on batches of B drawn from the
+    /// B·U examples it holds (B when every step reuses one batch).
+    /// </summary>
+    public static TrainingShape AttackedRound(VictimRound round)
+    {
+        var spec = round.Spec;
+        int distinct = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
+        return new TrainingShape(spec.Clients, spec.Clients, 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
+            round.Model.ParameterNames.Count);
     }
 
     /// <summary>The row's identifying columns, before any metric.</summary>

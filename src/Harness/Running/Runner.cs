@@ -1,6 +1,7 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
+using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
@@ -68,10 +69,11 @@ public sealed class Runner(TextWriter output, TextWriter log)
         log.WriteLine($"{matrix.Name}: {matrix.Cells.Count} cells x {matrix.Seeds.Count} seeds on {device}" +
                       (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
         using (var appender = CellsCsv.Append(cellsPath))
+        using (var utility = new UtilityCache(device, log))
         {
             foreach (var group in matrix.Cells.GroupBy(c => c.Scenario.Canonical))
                 foreach (int seed in matrix.Seeds)
-                    RunGroup(group.ToArray(), seed, device, done, appender, progress);
+                    RunGroup(group.ToArray(), seed, device, done, appender, progress, utility);
         }
 
         var rows = CellsCsv.Read(cellsPath);
@@ -88,7 +90,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
     }
 
     private static void RunGroup(Cell[] cells, int seed, Device device, HashSet<(string, int)> done,
-        CellsCsv.Appender appender, ProgressReporter progress)
+        CellsCsv.Appender appender, ProgressReporter progress, UtilityCache utility)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -113,7 +115,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         }
         foreach (var cell in pending)
         {
-            var row = CellExecutor.Execute(cell, seed, round, clean, device);
+            var row = CellExecutor.Execute(cell, seed, round, clean, device, utility);
             appender.Write(row);
             progress.Report(Label(cell, seed), row.Status, row.AttackMs);
         }
