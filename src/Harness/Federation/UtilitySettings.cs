@@ -18,9 +18,9 @@ public sealed record UtilitySettings(int Clients, int ClientsPerRound, int Round
     [
         ParameterSpec.Integer("clients", 4, "clients N that share the training images", 1, 100_000),
         ParameterSpec.Integer("per_round", 0, "clients m drawn without replacement in each round (0: all N)", 0, 100_000),
-        ParameterSpec.Integer("rounds", 6, "FedAvg rounds R", 1, 1_000_000),
-        ParameterSpec.Integer("local_steps", 3, "local SGD steps U of each client per round", 1, 100_000),
-        ParameterSpec.Real("lr", 0.5, "local SGD learning rate", 0, double.PositiveInfinity, minExclusive: true),
+        ParameterSpec.Integer("rounds", 5, "FedAvg rounds R", 1, 1_000_000),
+        ParameterSpec.Integer("local_steps", 5, "local SGD steps U of each client per round", 1, 100_000),
+        ParameterSpec.Real("lr", 0.1, "local SGD learning rate", 0, double.PositiveInfinity, minExclusive: true),
         ParameterSpec.Integer("batch_size", 16, "local batch size B", 1, 65_536),
         ParameterSpec.Integer("train_images", 2000, "training images shared out among the clients, a seeded subset of the train split (0: all)", 0, int.MaxValue),
         ParameterSpec.Integer("test_images", 500, "test images the accuracy is measured on, a seeded subset of the test split (0: all)", 0, int.MaxValue),

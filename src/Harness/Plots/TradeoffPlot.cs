@@ -130,13 +130,13 @@ public static class TradeoffPlot
         plot.XLabel("test accuracy after FL training under the defence (utility_acc)");
         plot.YLabel(metric.ToUpperInvariant());
         if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right); // outside the data area: the points fill every corner of it
         string stem = PlotRenderer.Slug($"{block}_{first.Attack}" + (variants ? "-" + first.AttackParams : "") + $"_tradeoff_{metric}" +
                                         string.Concat(varying.Select(f => $"_{f}-{PlotRenderer.Field(first, f)}")));
         Directory.CreateDirectory(folder);
         string png = Path.Combine(folder, stem + ".png");
-        plot.SavePng(png, 1000, 640);
-        plot.SaveSvg(Path.Combine(folder, stem + ".svg"), 1000, 640);
+        plot.SavePng(png, 1200, 640);
+        plot.SaveSvg(Path.Combine(folder, stem + ".svg"), 1200, 640);
         return png;
     }
 
