@@ -38,8 +38,9 @@ public sealed class UtilityCache(Device device, TextWriter? log = null) : IDispo
         if (!_data.TryGetValue(key, out var data)) _data[key] = data = UtilityData.Load(dataset, settings, seed, device);
         var clock = Stopwatch.StartNew();
         var run = UtilityTraining.Run(data, scenario.Model, dataset.Shape, scenario.NumClasses, pipeline, settings, seed, device);
+        string diverged = run.DivergedAt is { } r ? $", diverged in round {r + 1} (aggregate not finite)" : "";
         log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"utility {pipeline.Canonical} on {scenario.Dataset} {scenario.Model}: accuracy {run.Accuracy:F4}, cosine {run.UpdateCosine:F3} ({clock.Elapsed.TotalSeconds:F1} s)"));
+            $"utility {pipeline.Canonical} on {scenario.Dataset} {scenario.Model}: accuracy {run.Accuracy:F4}, cosine {run.UpdateCosine:F3}{diverged} ({clock.Elapsed.TotalSeconds:F1} s)"));
         return _runs[runKey] = run;
     }
 

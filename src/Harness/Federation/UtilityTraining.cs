@@ -9,8 +9,9 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Federation;
 
 /// <summary>What one utility training measured: the final test accuracy, the mean cosine between the defended and the
-/// clean aggregate update, and the run's shape for the privacy accountant.</summary>
-public sealed record UtilityRun(double Accuracy, double UpdateCosine, TrainingShape Shape);
+/// clean aggregate update, the run's shape for the privacy accountant, and the round whose aggregate was not finite
+/// (null when the training never diverged).</summary>
+public sealed record UtilityRun(double Accuracy, double UpdateCosine, TrainingShape Shape, int? DivergedAt = null);
 
 /// <summary>
 /// FedAvg under a defence pipeline, to measure what the defence costs: in every round the chosen clients run local
@@ -19,6 +20,9 @@ public sealed record UtilityRun(double Accuracy, double UpdateCosine, TrainingSh
 /// by the aggregate. The clean aggregate of the same clients on the same batches is computed beside it for the cosine
 /// (GradAttack's training-free proxy). Everything but the defence's own noise is drawn from streams of
 /// <paramref name="seed"/> alone, so every defence trains on the same batches.
+/// Noise far above the learning signal (DP-SGD at z = 16 with lr 0.3, say) can drive the model to inf and NaN; the
+/// training stops at the first aggregate that is not finite, the accuracy is that of the diverged model (outputs that
+/// are not finite count as wrong, never as a lucky argmax) and the cosine is the mean over the rounds before.
 /// </summary>
 public static class UtilityTraining
 {
@@ -33,6 +37,8 @@ public static class UtilityTraining
         var defenseRng = Rng.For(seed, "defense", pipeline.Canonical);
         var gradient = pipeline.LocalGradient(defenseRng);
         double cosines = 0;
+        int rounds = 0;
+        int? divergedAt = null;
         using (var sessions = pipeline.OpenSessions(settings.Clients))
         {
             for (int round = 0; round < settings.Rounds; round++)
@@ -51,14 +57,24 @@ public static class UtilityTraining
                 }
                 var weights = chosen.Select(k => (double)data.ClientExamples[k].Length).ToArray();
                 var aggregate = pipeline.Aggregate(sent, weights, defenseRng);
-                cosines += Cosine(aggregate, Aggregation.WeightedMean(clean, weights));
+                bool finite = IsFinite(aggregate);
+                if (finite)
+                {
+                    cosines += Cosine(aggregate, Aggregation.WeightedMean(clean, weights));
+                    rounds++;
+                }
                 using (torch.no_grad())
                     for (int i = 0; i < parameters.Length; i++) parameters[i].sub_(aggregate[names[i]]);
+                if (!finite)
+                {
+                    divergedAt = round;
+                    break;
+                }
             }
         }
         var runShape = new TrainingShape(settings.Clients, settings.ClientsPerRound, settings.Rounds, settings.LocalSteps, settings.BatchSize,
             data.ClientExamples.Min(e => e.Length), parameters.Length);
-        return new UtilityRun(Accuracy(classifier, data.TestImages, data.TestLabels), cosines / settings.Rounds, runShape);
+        return new UtilityRun(Accuracy(classifier, data.TestImages, data.TestLabels), rounds == 0 ? 0 : cosines / rounds, runShape, divergedAt);
     }
 
     /// <summary>m of the N clients, without replacement, in ascending order.</summary>
@@ -90,6 +106,9 @@ public static class UtilityTraining
         return batches;
     }
 
+    /// <summary>Whether every entry of the update is finite (one host read per tensor).</summary>
+    public static bool IsFinite(Update update) => update.Tensors.All(t => t.isfinite().all().item<bool>());
+
     /// <summary>cos(a, b) over all tensors flattened, in float64; 0 when either is zero.</summary>
     public static double Cosine(Update a, Update b)
     {
@@ -105,7 +124,8 @@ public static class UtilityTraining
         return aa == 0 || bb == 0 ? 0 : dot / Math.Sqrt(aa * bb);
     }
 
-    /// <summary>Top-1 accuracy of the model in eval mode, forwarding a few hundred images at a time.</summary>
+    /// <summary>Top-1 accuracy of the model in eval mode, forwarding a few hundred images at a time; an image whose
+    /// outputs are not all finite counts as wrong (argmax over NaN would name an arbitrary class).</summary>
     public static double Accuracy(Classifier model, Tensor images, Tensor labels)
     {
         model.eval();
@@ -116,8 +136,9 @@ public static class UtilityTraining
             {
                 using var scope = torch.NewDisposeScope();
                 long n = Math.Min(500, count - start);
-                var predicted = model.forward(images.narrow(0, start, n)).argmax(1);
-                correct += predicted.eq(labels.narrow(0, start, n)).sum().item<long>();
+                var outputs = model.forward(images.narrow(0, start, n));
+                var right = outputs.argmax(1).eq(labels.narrow(0, start, n)).logical_and(outputs.isfinite().all(1));
+                correct += right.sum().item<long>();
             }
         }
         model.train();

@@ -22,7 +22,7 @@ public static class CellExecutor
 {
     public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device, UtilityCache? utility = null)
     {
-        var row = Describe(cell, seed, device);
+        var described = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
         try
         {
@@ -43,18 +43,19 @@ public static class CellExecutor
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
-            row = Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            var row = Scoring.ScoreLabels(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
             bool sparse = WireSize.SendsSparse(pipeline);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, sparse)) };
             return Costs(row, cell, pipeline, round, utility);
         }
         catch (NotApplicableException e)
         {
-            return row with { Status = CellRow.NotApplicable, Error = e.Message };
+            return described with { Status = CellRow.NotApplicable, Error = e.Message };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed(row, e);
+            // A failure after scoring (in the utility training, say) must not leave half a row of metrics behind.
+            return Failed(described, e);
         }
     }
 

@@ -68,6 +68,23 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     }
 
     [Fact]
+    public void A_training_driven_to_infinity_stops_and_counts_no_prediction_of_the_broken_model_as_right()
+    {
+        // Noise of std 1e38 overflows float32 once the learning rate's step is taken: the aggregate is not finite.
+        var run = federation.Train(new AdditiveNoise(1e38, NoiseDistribution.Gaussian));
+
+        Assert.NotNull(run.DivergedAt);
+        Assert.Equal(0, run.Accuracy);
+        Assert.True(double.IsFinite(run.UpdateCosine), $"cosine {run.UpdateCosine} is not a number");
+    }
+
+    [Fact]
+    public void A_training_that_stays_finite_never_reports_divergence()
+    {
+        Assert.Null(federation.Train(new DpSgd(1, 1)).DivergedAt);
+    }
+
+    [Fact]
     public void Top_k_keeps_part_of_the_update_direction()
     {
         var sparse = federation.Train(new TopK(0.1, TopKScope.Layer, false));
