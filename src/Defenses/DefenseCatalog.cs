@@ -2,6 +2,8 @@ using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Defenses.Compression;
 using DefenseBench.Defenses.SecureAggregation;
+using DefenseBench.Defenses.Noise;
+using DefenseBench.Defenses.Privacy;
 
 namespace DefenseBench.Defenses;
 
@@ -35,13 +37,39 @@ public static class DefenseCatalog
     internal static readonly IReadOnlyList<ParameterSpec> SecAggPlusParameters =
         [ParameterSpec.Integer("degree", 10, "neighbours per client in the SecAgg+ ring (even: degree/2 on each side)", 2, 100000), .. SecAggParameters];
 
+    internal static readonly IReadOnlyList<ParameterSpec> DpParameters =
+    [
+        ParameterSpec.Real("clip", 1.0, "L2 clipping norm C (inf: no clipping, then z must be 0)", 0, double.PositiveInfinity, minExclusive: true),
+        ParameterSpec.Real("z", 1.0, "noise multiplier: noise std ÷ C", 0),
+    ];
+
+    internal static readonly IReadOnlyList<ParameterSpec> ClipNoiseParameters =
+    [
+        ParameterSpec.Real("clip", 10.0, "L2 bound β for each tensor of the upload (inf: no clipping)", 0, double.PositiveInfinity, minExclusive: true),
+        ParameterSpec.Real("sigma", 0.1, "absolute std σ of the Gaussian noise on every entry", 0),
+    ];
+
+    internal static readonly IReadOnlyList<ParameterSpec> NoiseParameters =
+    [
+        ParameterSpec.Real("scale", 0.1, "absolute noise scale: the std (gaussian) or b (laplace, std b·√2)", 0),
+        ParameterSpec.Choice("dist", "gaussian", "noise distribution", "gaussian", "laplace"),
+    ];
+
     public static readonly Catalog<IDefense> All = new Catalog<IDefense>()
         .Add("topk", "top-k sparsification of each upload by |value|", TopKParameters,
             v => new TopK(v.Real("keep"), ParseScope(v.Choice("scope")), v.Switch("ef")))
         .Add("secagg", "SecAgg (Bonawitz et al. 2017): real masking protocol, every client a neighbour; the server sees only the aggregate",
             SecAggParameters, v => SecAggFrom(v, null))
         .Add("secagg-plus", "SecAgg+ (Bell et al. 2020): SecAgg over a random ring of the given degree",
-            SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))));
+            SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))))
+        .Add("dpsgd", "example-level DP-SGD: clip each example's gradient to C, add N(0, (z·C)²) to the sum, divide by B (first stage)", DpParameters,
+            v => new DpSgd(v.Real("clip"), v.Real("z")))
+        .Add("dpfedavg", "client-level DP-FedAvg: clip each upload to C, average m uploads, add N(0, (z·C/m)²); the server sees only the aggregate",
+            DpParameters, v => new DpFedAvg(v.Real("clip"), v.Real("z")))
+        .Add("clipnoise", "the LLG paper's DP: clip each tensor of the upload to β, add Gaussian noise of std σ", ClipNoiseParameters,
+            v => new ClipNoise(v.Real("clip"), v.Real("sigma")))
+        .Add("noise", "additive Gaussian or Laplace noise of an absolute scale, no clipping (no finite ε)", NoiseParameters,
+            v => new AdditiveNoise(v.Real("scale"), v.Choice("dist") == "laplace" ? NoiseDistribution.Laplace : NoiseDistribution.Gaussian));
 
     private static SecAgg SecAggFrom(ParameterValues v, int? degree) =>
         new(degree, v.Real("threshold"), v.Integer("modulus_bits"), v.Integer("quant_bits"), v.Real("clip"), v.Real("max_weight"), v.Real("dropout"),

@@ -21,6 +21,8 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         IAggregationDefense? aggregation = null;
         foreach (var stage in stages)
         {
+            if (stage is IGradientDefense && (client.Count > 0 || aggregation != null))
+                throw new ArgumentException($"{stage.Canonical} changes how each client computes its update, so it must be the first stage of a pipeline");
             if (aggregation != null)
                 throw new ArgumentException($"{aggregation.Canonical} aggregates the uploads, so it must be the last stage of a pipeline");
             switch (stage)
@@ -43,6 +45,9 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         }
     }
 
+    /// <summary>The first stage's local-gradient rule when it replaces the client's computation (DP-SGD); null otherwise.</summary>
+    public LocalGradient? LocalGradient(Rng rng) => ClientStages.Count > 0 && ClientStages[0] is IGradientDefense g ? g.Gradient(rng) : null;
+
     /// <summary>Per-client sessions for one FL run (state such as error feedback lives in them).</summary>
     public PipelineSessions OpenSessions(int clients) =>
         new(Enumerable.Range(0, clients).Select(k => (IReadOnlyList<IClientDefenseSession>)ClientStages.Select(s => s.Open(k)).ToArray()).ToArray());
@@ -52,13 +57,12 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
     /// <paramref name="sent"/>: the per-client patches a malicious server sent (null when everyone got the model).
     /// </summary>
     public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng,
-        IReadOnlyList<Models.ModelPatch>? sent = null)
-    {
-        var weights = info.BatchSizes.Select(b => (double)b).ToArray();
-        return Aggregation == null
-            ? new ServerView(model, uploads, Federation.Aggregation.WeightedMean(uploads, weights), info, sent)
-            : new ServerView(model, null, Aggregation.Aggregate(uploads, weights, rng), info, sent);
-    }
+        IReadOnlyList<Models.ModelPatch>? sent = null) =>
+        new(model, Aggregation == null ? uploads : null, Aggregate(uploads, info.BatchSizes.Select(b => (double)b).ToArray(), rng), info, sent);
+
+    /// <summary>The aggregate the server learns: the aggregation defence's, else the plain weighted mean (FedAvg weights).</summary>
+    public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng) =>
+        Aggregation == null ? Federation.Aggregation.WeightedMean(uploads, weights) : Aggregation.Aggregate(uploads, weights, rng);
 }
 
 /// <summary>Every client's defence sessions for one FL run; disposing frees their state.</summary>

@@ -30,3 +30,20 @@ public interface IAggregationDefense : IDefense
     /// <summary>The aggregate the server learns from the uploads (weights: FedAvg sample counts).</summary>
     Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng);
 }
+
+/// <summary>
+/// A client-side defence that changes how the client computes every local gradient (DP-SGD clips each example's
+/// gradient and adds noise before the step) instead of transforming the finished upload. Its sessions pass uploads
+/// through unchanged, and it must be a pipeline's first stage: every other stage transforms what it produced.
+/// </summary>
+public interface IGradientDefense : IClientDefense
+{
+    /// <summary>The rule every client uses for every local step; its noise comes from <paramref name="rng"/>.</summary>
+    LocalGradient Gradient(Rng rng);
+}
+
+/// <summary>
+/// A client-side defence whose uploads go on the wire as (index, value) pairs of their non-zero entries (top-k); a
+/// pipeline's upload is sent sparse when its last client-side stage is one of these.
+/// </summary>
+public interface ISparsifyingDefense : IClientDefense;

@@ -8,6 +8,13 @@ namespace DefenseBench.Core.Federation;
 /// <summary>A batch of images [B, C, H, W] and labels [B] on the cell's device.</summary>
 public sealed record Batch(Tensor Images, Tensor Labels);
 
+/// <summary>
+/// How a client turns one batch into the gradient it steps with (and uploads under FedSGD), one tensor per parameter
+/// in <paramref name="parameters"/> order. The default is autograd on the mean cross-entropy; a defence that changes
+/// the client's computation itself (DP-SGD clips every example's gradient and adds noise) supplies its own.
+/// </summary>
+public delegate Tensor[] LocalGradient(Classifier model, Tensor[] parameters, Batch batch);
+
 /// <summary>What a client computes from its batches: the FedSGD gradient or the FedAvg weight delta.</summary>
 public static class LocalTraining
 {
@@ -18,10 +25,11 @@ public static class LocalTraining
     public const int MaxChunk = 256;
 
     /// <summary>Mean cross-entropy gradient of every parameter (PyTorch's default reduction; ALGORITHMS.md pitfall 1).</summary>
-    public static Update Gradient(Classifier model, Batch batch, int maxChunk = MaxChunk)
+    /// <summary>The FedSGD upload: the gradient of one batch under <paramref name="gradient"/> (default: the mean loss's).</summary>
+    public static Update Gradient(Classifier model, Batch batch, LocalGradient? gradient = null, int maxChunk = MaxChunk)
     {
         var parameters = model.parameters().ToArray();
-        var grads = MeanLossGradient(model, parameters, batch, maxChunk);
+        var grads = gradient != null ? gradient(model, parameters, batch) : MeanLossGradient(model, parameters, batch, maxChunk);
         return new Update(UpdateKind.Gradient, model.ParameterNames.Zip(grads));
     }
 
@@ -58,22 +66,23 @@ public static class LocalTraining
     }
 
     /// <summary>
-    /// The client's upload under <paramref name="protocol"/>. FedAvg trains in place and restores the weights
+    /// The client's upload under <paramref name="protocol"/>, every local gradient computed by
+    /// <paramref name="gradient"/> (default: the mean loss's). FedAvg trains in place and restores the weights
     /// afterwards, so the model the server sent is unchanged when this returns.
     /// </summary>
-    public static Update Compute(Classifier model, Protocol protocol, IReadOnlyList<Batch> stepBatches)
+    public static Update Compute(Classifier model, Protocol protocol, IReadOnlyList<Batch> stepBatches, LocalGradient? gradient = null)
     {
         if (stepBatches.Count != protocol.Steps)
             throw new ArgumentException($"{protocol.Canonical} needs {protocol.Steps} batches, got {stepBatches.Count}", nameof(stepBatches));
         switch (protocol)
         {
             case FedSgd:
-                return Gradient(model, stepBatches[0]);
+                return Gradient(model, stepBatches[0], gradient);
             case FedAvg avg:
             {
                 var parameters = model.parameters().ToArray();
                 var start = parameters.Select(p => p.detach().clone()).ToArray();
-                foreach (var batch in stepBatches) SgdStep(model, parameters, batch, avg.LearningRate);
+                foreach (var batch in stepBatches) SgdStep(model, parameters, batch, avg.LearningRate, gradient);
                 var delta = start.Zip(parameters, (w0, w) => w0 - w.detach()).ToArray();
                 using (torch.no_grad())
                     for (int i = 0; i < parameters.Length; i++) parameters[i].copy_(start[i]);
@@ -84,11 +93,11 @@ public static class LocalTraining
         }
     }
 
-    /// <summary>One plain SGD step (no momentum, no weight decay) on the mean cross-entropy.</summary>
-    public static void SgdStep(Classifier model, Tensor[] parameters, Batch batch, double learningRate)
+    /// <summary>One plain SGD step (no momentum, no weight decay) along <paramref name="gradient"/> (default: the mean loss's).</summary>
+    public static void SgdStep(Classifier model, Tensor[] parameters, Batch batch, double learningRate, LocalGradient? gradient = null)
     {
         using var scope = torch.NewDisposeScope();
-        var grads = MeanLossGradient(model, parameters, batch);
+        var grads = gradient != null ? gradient(model, parameters, batch) : MeanLossGradient(model, parameters, batch);
         // An explicit Scalar kept alive by `using`: an implicit one (alpha: -learningRate) is only finalised by the GC,
         // which in optimised code may run while libtorch still reads it; over thousands of training steps that
         // showed up as rare "Exception raised from toFloat" failures in Release builds.

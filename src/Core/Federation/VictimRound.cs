@@ -126,18 +126,22 @@ public sealed class VictimRound
         }
     }
 
-    /// <summary>Every client's undefended upload computed on <paramref name="model"/> (the global model unless a malicious server crafted another).</summary>
-    public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null) =>
-        Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches)).ToArray();
+    /// <summary>
+    /// Every client's upload computed on the model <paramref name="modelFor"/> gives it (the global model unless a
+    /// malicious server crafted another), each local gradient by <paramref name="gradient"/> (default: plain autograd;
+    /// DP-SGD supplies its own).
+    /// </summary>
+    public IReadOnlyList<Update> Uploads(Func<int, Classifier>? modelFor = null, LocalGradient? gradient = null) =>
+        Clients.Select((c, k) => LocalTraining.Compute(modelFor?.Invoke(k) ?? Model, Spec.Protocol, c.StepBatches, gradient)).ToArray();
 
     /// <summary>Every client's undefended upload computed on the global model with that client's patch applied (a malicious server's crafted models).</summary>
-    public IReadOnlyList<Update> Uploads(IReadOnlyList<ModelPatch> sent)
+    public IReadOnlyList<Update> Uploads(IReadOnlyList<ModelPatch> sent, LocalGradient? gradient = null)
     {
         if (sent.Count != Clients.Count) throw new ArgumentException($"{sent.Count} patches for {Clients.Count} clients", nameof(sent));
         return Clients.Select((c, k) =>
         {
             using var patched = sent[k].ApplyTo(Model);
-            return LocalTraining.Compute(Model, Spec.Protocol, c.StepBatches);
+            return LocalTraining.Compute(Model, Spec.Protocol, c.StepBatches, gradient);
         }).ToArray();
     }
 }

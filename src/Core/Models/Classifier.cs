@@ -8,6 +8,8 @@ namespace DefenseBench.Core.Models;
 /// <summary>
 /// An image classifier whose last layer is a fully-connected layer named "fc". Attacks locate the last layer by that
 /// name (ALGORITHMS.md pitfall 4), never by parameter position, and can ask for the embedding e (the input of fc).
+/// Models run their layers with <c>call</c>, not <c>forward</c>: only <c>call</c> runs forward hooks, and DP-SGD's
+/// per-example gradients read every layer's input through them.
 /// </summary>
 public abstract class Classifier : Module<Tensor, Tensor>
 {
@@ -37,7 +39,7 @@ public abstract class Classifier : Module<Tensor, Tensor>
     /// <summary>The embedding e(x) of a batch: everything before the last layer.</summary>
     public abstract Tensor Embed(Tensor x);
 
-    public override Tensor forward(Tensor x) => Fc.forward(Embed(x));
+    public override Tensor forward(Tensor x) => Fc.call(Embed(x));
 
     /// <summary>Initialises every parameter from <paramref name="generator"/> (a CPU generator; call before moving to a device).</summary>
     public abstract void Initialize(Generator generator);

@@ -32,9 +32,9 @@ public sealed class DlgLeNet : Classifier
 
     public override Tensor Embed(Tensor x)
     {
-        var h = functional.sigmoid(conv1.forward(x));
-        h = functional.sigmoid(conv2.forward(h));
-        h = functional.sigmoid(conv3.forward(h));
+        var h = functional.sigmoid(conv1.call(x));
+        h = functional.sigmoid(conv2.call(h));
+        h = functional.sigmoid(conv3.call(h));
         return h.flatten(1);
     }
 

@@ -22,7 +22,7 @@ public sealed class Fcn3 : Classifier
     public override Linear Fc => fc;
 
     public override Tensor Embed(Tensor x) =>
-        functional.relu(fc2.forward(functional.relu(fc1.forward(x.flatten(1)))));
+        functional.relu(fc2.call(functional.relu(fc1.call(x.flatten(1)))));
 
     public override void Initialize(Generator generator) => Init.PyTorchDefault(this, generator);
 }

@@ -45,11 +45,11 @@ public sealed class LeNet5 : Classifier
 
     public override Tensor Embed(Tensor x)
     {
-        var h = functional.max_pool2d(_activation.Apply(conv1.forward(x)), 2);
-        h = functional.max_pool2d(_activation.Apply(conv2.forward(h)), 2);
-        h = _activation.Apply(fc1.forward(h.flatten(1)));
-        h = fc2.forward(h);
-        return _activation.Apply(bn == null ? h : bn.forward(h));
+        var h = functional.max_pool2d(_activation.Apply(conv1.call(x)), 2);
+        h = functional.max_pool2d(_activation.Apply(conv2.call(h)), 2);
+        h = _activation.Apply(fc1.call(h.flatten(1)));
+        h = fc2.call(h);
+        return _activation.Apply(bn == null ? h : bn.call(h));
     }
 
     public override void Initialize(Generator generator) => Init.KaimingConvolutions(this, generator);

@@ -38,8 +38,8 @@ public sealed class ResNet18 : Classifier
 
     public override Tensor Embed(Tensor x)
     {
-        x = functional.relu(bn1.forward(conv1.forward(x)));
-        foreach (var block in blocks) x = block.forward(x);
+        x = functional.relu(bn1.call(conv1.call(x)));
+        foreach (var block in blocks) x = block.call(x);
         return functional.adaptive_avg_pool2d(x, 1).flatten(1);
     }
 
@@ -66,8 +66,8 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var h = functional.relu(bn1.forward(conv1.forward(x)));
-        h = bn2.forward(conv2.forward(h));
-        return functional.relu(h + (downsample?.forward(x) ?? x));
+        var h = functional.relu(bn1.call(conv1.call(x)));
+        h = bn2.call(conv2.call(h));
+        return functional.relu(h + (downsample?.call(x) ?? x));
     }
 }

@@ -55,10 +55,10 @@ public sealed class Vgg : Classifier
         foreach (int count in _stages)
         {
             for (int i = 0; i < count; i++, layer++)
-                x = functional.relu(norms[layer].forward(convs[layer].forward(x)));
+                x = functional.relu(norms[layer].call(convs[layer].call(x)));
             x = functional.max_pool2d(x, 2);
         }
-        return functional.relu(fc2.forward(functional.relu(fc1.forward(x.flatten(1)))));
+        return functional.relu(fc2.call(functional.relu(fc1.call(x.flatten(1)))));
     }
 
     public override void Initialize(Generator generator) => Init.KaimingConvolutions(this, generator);

@@ -26,7 +26,7 @@ public enum TopKScope
 /// on the device. With error feedback each client adds what it withheld last round to its next upload.
 /// keep = 1 returns the upload unchanged, bit for bit.
 /// </summary>
-public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : IClientDefense
+public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : ISparsifyingDefense
 {
     public double Keep { get; } = keep;
     public TopKScope Scope { get; } = scope;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using DefenseBench.Core.Native;
 using DefenseBench.Harness.Diagnostics;
+using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using DefenseBench.Harness.Running;
@@ -35,7 +36,9 @@ public static class MatrixBench
     public static MatrixBenchResult Run(MatrixSpec matrix, Device device, int memoryEvery)
     {
         var none = new HashSet<(string, int)>();
-        if (matrix.Cells.Count > 0) Runner.RunGroup([matrix.Cells[0]], matrix.Seeds[0], device, none, (_, _) => { });
+        // Utility trainings are cached per setting as in `run`, so each is timed once, in the first cell that asks for it.
+        using var utility = new UtilityCache(device);
+        if (matrix.Cells.Count > 0) Runner.RunGroup([matrix.Cells[0]], matrix.Seeds[0], device, none, (_, _) => { }, utility);
 
         var lines = new Dictionary<(string Block, string Attack), Tally>();
         var memory = new List<MemoryPoint>();
@@ -59,7 +62,7 @@ public static class MatrixBench
                 peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false));
                 if (device.type == DeviceType.CUDA && CudaDriver.UsedBytes() is { } gpu) peakGpu = Math.Max(peakGpu ?? 0, gpu);
                 if (memoryEvery > 0 && runs % memoryEvery == 0) memory.Add(Sample(runs, peakGpu));
-            });
+            }, utility);
         }
         double wall = total.Elapsed.TotalMilliseconds;
         if (memoryEvery <= 0 || runs % memoryEvery != 0) memory.Add(Sample(runs, peakGpu));

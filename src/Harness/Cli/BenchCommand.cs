@@ -30,7 +30,7 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output) };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output), DpSgd(output) };
     }
 
     private static Command MatrixCommand(TextWriter output)
@@ -121,6 +121,29 @@ internal static class BenchCommand
             }
             output.Write(SecAggBench.Table(settings, rounds, SecAggBench.Prg(Math.Max(1, parse.GetValue(megabytes)))));
             return rounds.All(r => r.Exact) ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command DpSgd(TextWriter output)
+    {
+        var batches = new Option<int[]>("--batch") { Description = "batch sizes B", DefaultValueFactory = _ => [64], AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string>("--model") { Description = "model id", DefaultValueFactory = _ => "dlg-lenet" };
+        var dataset = new Option<string>("--dataset") { Description = "dataset spec", DefaultValueFactory = _ => "synthetic-mnist" };
+        var runs = new Option<int>("--runs") { Description = "timed runs (median reported)", DefaultValueFactory = _ => 50 };
+        var clip = new Option<double>("--clip") { Description = "clipping norm C", DefaultValueFactory = _ => 1.0 };
+        var z = new Option<double>("--noise-multiplier") { Description = "noise multiplier z", DefaultValueFactory = _ => 1.0 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var command = new Command("dpsgd", "Time a DP-SGD gradient (per-example clipping and noise) against the plain batch gradient.")
+        {
+            batches, model, dataset, runs, clip, z, device,
+        };
+        command.SetAction(parse =>
+        {
+            var rows = DpSgdBench.Run(parse.GetValue(dataset)!, parse.GetValue(model)!, parse.GetValue(batches)!, Math.Max(1, parse.GetValue(runs)),
+                parse.GetValue(clip), parse.GetValue(z), DeviceChoice.Resolve(parse.GetValue(device)!));
+            output.Write(DpSgdBench.Table(rows));
+            return 0;
         });
         return command;
     }

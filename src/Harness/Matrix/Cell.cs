@@ -6,6 +6,8 @@ using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Defenses;
+using DefenseBench.Defenses.Privacy;
+using DefenseBench.Harness.Federation;
 
 namespace DefenseBench.Harness.Matrix;
 
@@ -34,12 +36,19 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
     public string Canonical => Create().Canonical;
 }
 
-/// <summary>One attack × one defence setting × one scenario, run for each seed.</summary>
-public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense)
+/// <summary>
+/// One attack × one defence setting × one scenario, run for each seed; with the FedAvg training that measures the
+/// defence's utility (null: none) and the δ at which a DP defence's ε is reported.
+/// </summary>
+public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense,
+    UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta)
 {
     /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description (computed, so a
     /// `with` copy never carries a stale id).</summary>
     public string Id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Description)))[..12];
 
-    public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}";
+    /// <summary>Utility training and a non-default δ join the description only when present, so older cells keep their ids.</summary>
+    public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}" +
+                                 (Utility == null ? "" : $"|utility={Utility.Canonical}") +
+                                 (Delta == RdpAccountant.DefaultDelta ? "" : $"|delta={ParameterSpec.FormatReal(Delta)}");
 }

@@ -16,8 +16,8 @@ namespace DefenseBench.Harness.Matrix;
 /// </summary>
 public static partial class MatrixLoader
 {
-    private static readonly string[] TopKeys = ["name", "description", "seeds", "tolerance", "blocks", "attacks", "defenses", .. ScenarioParser.Keys];
-    private static readonly string[] BlockKeys = ["name", "attacks", "defenses", .. ScenarioParser.Keys];
+    private static readonly string[] TopKeys = ["name", "description", "seeds", "tolerance", "blocks", "attacks", "defenses", "utility", "delta", .. ScenarioParser.Keys];
+    private static readonly string[] BlockKeys = ["name", "attacks", "defenses", "utility", "delta", .. ScenarioParser.Keys];
     private static readonly string[] Required = ["dataset", "model", "batch_size", "attacks"];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -197,9 +197,12 @@ public static partial class MatrixLoader
         var modes = scenarios.Modes(Get("mode"));
         var attacks = components.Attacks(keys["attacks"]);
         var defenses = Get("defenses") is { } d ? components.Defenses(d) : [DefenseChoice.None];
+        var training = new UtilityParser(errors);
+        var utility = training.Utility(Get("utility"));
+        double delta = training.Delta(Get("delta"));
         // An empty list would silently leave the block without cells (attacks reports its own).
         foreach (var (key, node) in keys)
-            if (key != "attacks" && node is YamlSequenceNode { Children.Count: 0 })
+            if (key is not "attacks" and not "utility" && node is YamlSequenceNode { Children.Count: 0 })
                 errors.Add(node, $"'{key}' is an empty list, so block '{block}' would have no cells", $"write at least one value, or remove {key} to use its default");
         if (errors.Errors.Count > before) yield break;
 
@@ -220,7 +223,7 @@ public static partial class MatrixLoader
                     var scenario = new ScenarioSpec(dataset, numClasses.Value, model, batch, label, k, protocol, stage, mode);
                     foreach (var defense in defenses)
                         foreach (var attack in attacks)
-                            yield return new Cell(block, scenario, attack, defense);
+                            yield return new Cell(block, scenario, attack, defense, utility, delta);
                 }
             }
         }

@@ -10,6 +10,7 @@ namespace DefenseBench.Harness.Plots;
 /// Draws every plot of a finished run from cells.csv alone, PNG and SVG: leakage against a defence's swept parameter
 /// (<see cref="DefenceSweepPlots"/>) and leakage against a swept scenario axis, batch size or training stage
 /// (<see cref="ScenarioSweepPlots"/>). The helpers here are shared by both kinds.
+/// Cells with utility training also get leakage against utility (<see cref="TradeoffPlot"/>).
 /// </summary>
 public static class PlotRenderer
 {
@@ -18,7 +19,7 @@ public static class PlotRenderer
     public static List<string> RenderAll(IReadOnlyList<CellRow> rows, string folder)
     {
         var ok = rows.Where(r => r.Status == CellRow.Ok).ToList();
-        return [.. DefenceSweepPlots.Render(ok, folder), .. ScenarioSweepPlots.Render(ok, folder)];
+        return [.. DefenceSweepPlots.Render(ok, folder), .. ScenarioSweepPlots.Render(ok, folder), .. TradeoffPlot.RenderAll(rows, folder)];
     }
 
     /// <summary>Variants share a family: llg, llg-star and llg-plus are all "llg".</summary>
@@ -107,7 +108,7 @@ public static class PlotRenderer
         return png;
     }
 
-    private static string Slug(string text)
+    internal static string Slug(string text)
     {
         var sb = new StringBuilder();
         foreach (char c in text) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-');

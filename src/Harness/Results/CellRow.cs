@@ -93,6 +93,9 @@ public sealed partial record CellRow
     public string Device { get; init; } = "";
     [CsvColumn("extras", Optional = true)]
     public string Extras { get; init; } = "";
+    /// <summary>What ε stands for: unit (example or client), the DP stage, q, z, steps and the optimal Rényi order.</summary>
+    [CsvColumn("privacy", Optional = true)]
+    public string Privacy { get; init; } = "";
 
     /// <summary>Empty strings for text columns a file lacked (optional columns read as null despite their type).</summary>
     public CellRow WithEmptyStringsForMissingColumns() => this with
@@ -112,6 +115,7 @@ public sealed partial record CellRow
         Error = Error ?? "",
         Device = Device ?? "",
         Extras = Extras ?? "",
+        Privacy = Privacy ?? "",
     };
 
     /// <summary>A metric by its column name (null when empty or unknown).</summary>

@@ -6,6 +6,8 @@ using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Audit;
+using DefenseBench.Defenses.Privacy;
+using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using TorchSharp;
@@ -14,25 +16,28 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 /// <summary>
-/// Runs one cell for one seed on a shared victim round: client-side defences on the clean uploads, aggregation into
-/// the server view, the attack, the score. Failures become a row with status failed and the run goes on.
+/// Runs one cell for one seed on a shared victim round: the clients' uploads (recomputed when the pipeline replaces the
+/// clients' gradients, as DP-SGD does), client-side defences, aggregation into the server view, the attack, the score;
+/// then bytes on the wire, the defence's utility (a FedAvg training shared by every cell of the same defence and
+/// settings) and its ε. Failures become a row with status failed and the run goes on.
 /// </summary>
 public static class CellExecutor
 {
     /// <param name="exportFolder">when given, the last layers a label attack read are written there (run --export-updates)</param>
-    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device, string? exportFolder = null)
+    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device,
+        UtilityCache? utility = null, string? exportFolder = null)
     {
-        var row = Describe(cell, seed, device);
+        var described = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
         try
         {
             var pipeline = cell.Defense.Create();
             var attack = cell.Attack.Create();
             var clock = new Stopwatch();
-            var (sent, clientUploads) = ModelsSent(attack, cell, round, cleanUploads, clock);
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
+            var (sent, computed) = ClientUploads(attack, cell, round, cleanUploads, pipeline.LocalGradient(defenseRng), clock);
             using var sessions = pipeline.OpenSessions(round.Clients.Count);
-            var uploads = clientUploads.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
+            var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
@@ -45,15 +50,19 @@ public static class CellExecutor
             clock.Stop();
             if (exportFolder != null && attack is LabelAttack labelAttack)
                 UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
-            return Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            var row = Scoring.ScoreLabels(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            bool sparse = WireSize.SendsSparse(pipeline);
+            row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, sparse)) };
+            return Costs(row, cell, pipeline, round, utility);
         }
         catch (NotApplicableException e)
         {
-            return row with { Status = CellRow.NotApplicable, Error = e.Message };
+            return described with { Status = CellRow.NotApplicable, Error = e.Message };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed(row, e);
+            // A failure after scoring (in the utility training, say) must not leave half a row of metrics behind.
+            return Failed(described, e);
         }
     }
 
@@ -70,14 +79,46 @@ public static class CellExecutor
     /// What the clients train on: the shared clean uploads, or, when the attack is a malicious server that crafts a
     /// model per client, uploads computed on those models (crafting counts as attack time; the clients' work does not).
     /// </summary>
-    private static (IReadOnlyList<ModelPatch>? Sent, IReadOnlyList<Update> Uploads) ModelsSent(IAttack attack, Cell cell, VictimRound round,
-        IReadOnlyList<Update> cleanUploads, Stopwatch clock)
+    /// A defence that replaces the local gradient (DP-SGD) has every upload recomputed with it.
+    private static (IReadOnlyList<ModelPatch>? Sent, IReadOnlyList<Update> Uploads) ClientUploads(IAttack attack, Cell cell, VictimRound round,
+        IReadOnlyList<Update> cleanUploads, LocalGradient? gradient, Stopwatch clock)
     {
-        if (attack is not IModelCrafter crafter) return (null, cleanUploads);
+        if (attack is not IModelCrafter crafter)
+            return (null, gradient == null ? cleanUploads : round.Uploads(gradient: gradient));
         clock.Start();
         var sent = crafter.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft", cell.Attack.Canonical));
         clock.Stop();
-        return (sent, round.Uploads(sent));
+        return (sent, round.Uploads(sent, gradient));
+    }
+
+    /// <summary>
+    /// Utility (when the cell asks for training) and ε at the cell's δ. ε describes the utility training when there is
+    /// one, else the attacked round alone.
+    /// </summary>
+    private static CellRow Costs(CellRow row, Cell cell, DefensePipeline pipeline, VictimRound round, UtilityCache? utility)
+    {
+        TrainingShape shape = AttackedRound(round);
+        if (cell.Utility != null)
+        {
+            var cache = utility ?? throw new InvalidOperationException("a cell with utility training needs a utility cache");
+            var metrics = cache.Measure(round.Dataset, round.Spec, cell.Utility, pipeline);
+            row = row with { UtilityAcc = metrics.Accuracy, UtilityDrop = metrics.Drop, UpdateCosine = metrics.UpdateCosine };
+            shape = metrics.Shape;
+        }
+        var privacy = PipelinePrivacy.For(pipeline, shape, cell.Delta);
+        return privacy == null ? row : row with { Epsilon = privacy.Spent.Epsilon, Delta = privacy.Spent.Delta, Privacy = privacy.Describe() };
+    }
+
+    /// <summary>
+    /// The attacked round as a training of its own: every client once, U local steps on batches of B drawn from the
+    /// B·U examples it holds (B when every step reuses one batch).
+    /// </summary>
+    public static TrainingShape AttackedRound(VictimRound round)
+    {
+        var spec = round.Spec;
+        int distinct = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
+        return new TrainingShape(spec.Clients, spec.Clients, 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
+            round.Model.ParameterNames.Count);
     }
 
     /// <summary>The row's identifying columns, before any metric.</summary>

@@ -1,6 +1,7 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
+using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
@@ -73,13 +74,14 @@ public sealed class Runner(TextWriter output, TextWriter log)
         log.WriteLine($"{matrix.Name}: {cells.Count} cells" + (shard.IsWhole ? "" : $" (shard {shard} of {matrix.Cells.Count})") +
                       $" x {matrix.Seeds.Count} seeds on {device}" + (done.Count > 0 ? $", {done.Count} rows already done" : "") + $" -> {outDir}");
         using (var appender = CellsCsv.Append(cellsPath))
+        using (var utility = new UtilityCache(device, log))
         {
             foreach (var (group, seed) in Plan(cells, matrix.Seeds))
                 RunGroup(group, seed, device, done, (cell, row) =>
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                }, options.ExportUpdates);
+                }, utility, options.ExportUpdates);
         }
 
         var rows = RowOrder.Canonical(CellsCsv.Read(cellsPath), matrix.Cells.Select(c => c.Id).ToArray());
@@ -102,7 +104,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
 
     /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
     internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
-        string? exportFolder = null)
+        UtilityCache? utility = null, string? exportFolder = null)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -120,7 +122,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
             return;
         }
-        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, exportFolder));
+        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder));
     }
 
     /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>

@@ -76,4 +76,35 @@ public sealed class LocalTrainingTests
         Assert.True(full.IdenticalTo(asked));
         Assert.False(full.IdenticalTo(evalMode));
     }
+
+    [Fact]
+    public void A_local_gradient_rule_replaces_autograd_in_every_fedavg_step()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (model, batch) = Setup();
+        int calls = 0;
+        LocalGradient ones = (_, parameters, _) =>
+        {
+            calls++;
+            return parameters.Select(p => torch.ones_like(p)).ToArray();
+        };
+
+        var delta = LocalTraining.Compute(model, new FedAvg(3, 0.1), [batch, batch, batch], ones);
+
+        Assert.Equal(3, calls);
+        foreach (var t in delta.Tensors) Assert.True(torch.allclose(t, torch.full_like(t, 0.3), rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void The_fedsgd_upload_is_what_the_local_gradient_rule_returns()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (model, batch) = Setup();
+
+        var upload = LocalTraining.Compute(model, new FedSgd(), [batch], (_, parameters, _) => parameters.Select(p => torch.zeros_like(p)).ToArray());
+
+        Assert.Equal(UpdateKind.Gradient, upload.Kind);
+        Assert.Equal(model.ParameterNames, upload.Names);
+        Assert.All(upload.Tensors, t => Assert.Equal(0, t.abs().sum().item<float>()));
+    }
 }

@@ -14,18 +14,13 @@ public sealed class TopKTests
         [("conv.weight", [2, 1, 3, 3]), ("conv.bias", [2]), ("fc.weight", [3, 6]), ("fc.bias", [3])];
 
     /// <summary>An upload of the layout above with values from <paramref name="rng"/> (distinct magnitudes with probability 1).</summary>
-    private static Update Random(Rng rng, UpdateKind kind = UpdateKind.Gradient) => new(kind,
-        Layout.Select(l => (l.Name, torch.tensor(
-            Enumerable.Range(0, (int)l.Shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)rng.Uniform(-1, 1)).ToArray(), l.Shape))));
+    private static Update Random(Rng rng, UpdateKind kind = UpdateKind.Gradient) => TestUpdates.Random(rng, 1.0, kind, Layout);
 
     private static Update Zero() => new(UpdateKind.Gradient, Layout.Select(l => (l.Name, torch.zeros(l.Shape))));
 
-    private static float[] Values(Tensor t) => t.contiguous().data<float>().ToArray();
+    private static float[] Values(Tensor t) => TestUpdates.Values(t);
 
-    private static bool BitIdentical(Update a, Update b) =>
-        a.Kind == b.Kind && a.Names.SequenceEqual(b.Names) &&
-        a.Tensors.Zip(b.Tensors).All(p => p.First.shape.SequenceEqual(p.Second.shape) &&
-            Values(p.First).Select(BitConverter.SingleToInt32Bits).SequenceEqual(Values(p.Second).Select(BitConverter.SingleToInt32Bits)));
+    private static bool BitIdentical(Update a, Update b) => TestUpdates.BitIdentical(a, b);
 
     private static Update Apply(TopK topK, Update update) => topK.Open(0).Apply(update, new Rng(1));
 

@@ -104,6 +104,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void List_shows_the_dp_defences_with_their_parameters()
+    {
+        var list = InProcess.Expect(0, "list", "defenses");
+
+        foreach (string line in new[] { "dpsgd ", "dpfedavg ", "clipnoise ", "noise ", "clip = 1 ", "z = 1 ", "sigma = 0.1 ", "dist = gaussian " })
+            Assert.Contains(line, list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_dpsgd_prints_the_ratio_to_the_plain_gradient_and_the_check_against_it()
+    {
+        var bench = InProcess.Expect(0, "bench", "dpsgd", "--batch", "3", "--runs", "2", "--device", "cpu");
+
+        var lines = bench.Stdout.Trim().Split('\n');
+        Assert.StartsWith("batch  plain_ms  dpsgd_ms  ratio", lines[0], StringComparison.Ordinal);
+        var fields = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("3", fields[0]);
+        Assert.True(double.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture) < 1e-4, lines[1]);
+    }
+
+    [Fact]
     public void List_of_one_kind_prints_only_that_kind()
     {
         var list = InProcess.Expect(0, "list", "models");

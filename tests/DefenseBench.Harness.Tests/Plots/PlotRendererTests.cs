@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 using DefenseBench.Harness.Tests.Support;
@@ -9,36 +8,15 @@ public sealed class PlotRendererTests : IDisposable
 {
     private readonly TempFolder _temp = new();
 
-    private static CellRow Row(string attackParams, string defense, double asr, int batch = 4, int seed = 0) => new()
-    {
-        CellId = "0123456789ab",
-        Block = "b",
-        Attack = "llg-plus",
-        AttackParams = attackParams,
-        Defense = defense,
-        Dataset = "synthetic-mnist",
-        Model = "dlg-lenet",
-        BatchSize = batch,
-        NumClasses = 10,
-        Labels = "non-iid",
-        Clients = 1,
-        Protocol = "fedsgd",
-        Stage = "untrained",
-        Mode = "train",
-        Seed = seed,
-        Status = CellRow.Ok,
-        Asr = asr,
-        AsrRandom = 0.1,
-    };
+    private static CellRow Row(string attackParams, string defense, double asr, int batch = 4, int seed = 0) =>
+        SampleRows.Ok("llg-plus", attackParams, defense, asr, batch, seed);
 
     private const string Aux4 = "repeats=10,aux_per_class=4,estimator=batched";
     private const string Aux8 = "repeats=10,aux_per_class=8,estimator=batched";
 
     private static string TopK(double keep) => $"topk(keep={keep.ToString(System.Globalization.CultureInfo.InvariantCulture)},scope=layer,ef=off)";
 
-    /// <summary>The texts an SVG shows (title, axis labels, legend entries).</summary>
-    private static string[] Texts(string svg) =>
-        XDocument.Load(svg).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value.Trim()).ToArray();
+    private static string[] Texts(string svg) => SampleRows.SvgTexts(svg);
 
     [Fact]
     public void Variants_of_one_attack_that_differ_in_a_parameter_are_separate_series()

@@ -1,0 +1,28 @@
+namespace DefenseBench.Core.Defenses;
+
+/// <summary>Whose presence a DP guarantee hides: one training example (DP-SGD) or one client's whole data (DP-FedAvg).</summary>
+public enum PrivacyUnit { Example, Client }
+
+/// <summary>
+/// <see cref="Steps"/> runs of the sampled Gaussian mechanism with sampling rate q and noise multiplier
+/// z = noise std ÷ L2 sensitivity (DEFENSES.md §3.3); the accountant's input.
+/// </summary>
+public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, long Steps);
+
+/// <summary>
+/// The federated training a privacy guarantee is stated for: <see cref="Clients"/> clients of which
+/// <see cref="ClientsPerRound"/> take part in each of <see cref="Rounds"/> rounds, each running
+/// <see cref="LocalSteps"/> steps on batches of <see cref="BatchSize"/> drawn from its
+/// <see cref="ExamplesPerClient"/> examples (the smallest client's count: the largest sampling rate), uploading
+/// <see cref="UpdateTensors"/> tensors.
+/// </summary>
+public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors);
+
+/// <summary>A defence with a differential-privacy guarantee that an accountant can state as ε at δ.</summary>
+public interface IPrivateDefense : IDefense
+{
+    PrivacyUnit Unit { get; }
+
+    /// <summary>The Gaussian-mechanism phases the defence runs during <paramref name="run"/>.</summary>
+    IReadOnlyList<GaussianPhase> Phases(TrainingShape run);
+}

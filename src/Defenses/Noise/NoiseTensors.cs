@@ -1,0 +1,37 @@
+using DefenseBench.Core.Randomness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Defenses.Noise;
+
+/// <summary>The distribution of additive noise.</summary>
+public enum NoiseDistribution { Gaussian, Laplace }
+
+/// <summary>
+/// Noise tensors shaped like a target, drawn on a CPU generator seeded from the defence's stream and then moved to
+/// the target's device (TorchSharp's CUDA generators crash, and CPU draws make CPU and GPU cells see the same noise).
+/// </summary>
+public static class NoiseTensors
+{
+    /// <summary>Gaussian N(0, std²) (scale = std) or Laplace(0, b) (scale = b, std b·√2) noise like <paramref name="like"/>.</summary>
+    public static Tensor Draw(NoiseDistribution distribution, Tensor like, double scale, Rng rng)
+    {
+        using var generator = new Generator((ulong)rng.NextTorchSeed(), torch.CPU);
+        Tensor noise;
+        if (distribution == NoiseDistribution.Gaussian)
+        {
+            noise = torch.randn(like.shape, dtype: ScalarType.Float64, generator: generator).mul_(scale);
+        }
+        else
+        {
+            // The difference of two Exp(1) draws is Laplace(0, 1); 1 − U lies in (0, 1], so every logarithm is finite.
+            var first = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(1).log_();
+            var second = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(1).log_();
+            noise = first.sub_(second).mul_(scale);
+        }
+        return noise.to(like.dtype).to(like.device);
+    }
+
+    /// <summary>Gaussian N(0, std²) noise like <paramref name="like"/>.</summary>
+    public static Tensor Gaussian(Tensor like, double std, Rng rng) => Draw(NoiseDistribution.Gaussian, like, std, rng);
+}

@@ -1,0 +1,33 @@
+using DefenseBench.Core.Components;
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Defenses.Noise;
+
+namespace DefenseBench.Defenses.Privacy;
+
+/// <summary>
+/// The LLG paper's "DP" defence (Wainakh et al. 2022, as coded; ALGORITHMS.md §1): each tensor of a client's upload is
+/// clipped to L2 norm β on its own, then Gaussian noise of absolute std σ is added to every entry (the code's noise
+/// multiplier σ/β times β). It clips the batch's gradient, not each example's, so its guarantee is client-level:
+/// the upload's L2 sensitivity is β·√L for L tensors (add/remove adjacency, as Opacus and DP-FedAvg use), giving
+/// z = σ/(β·√L) with q = 1 (the server sees every upload) and T = rounds.
+/// </summary>
+public sealed class ClipNoise(double clip, double sigma) : IClientDefense, IPrivateDefense
+{
+    public double ClipNorm { get; } = clip;
+    public double Sigma { get; } = sigma;
+
+    public string Canonical => ParameterValues.Create(DefenseCatalog.ClipNoiseParameters,
+        new Dictionary<string, object> { ["clip"] = ClipNorm, ["sigma"] = Sigma }).CanonicalName("clipnoise");
+
+    public PrivacyUnit Unit => PrivacyUnit.Client;
+
+    public IClientDefenseSession Open(int client) => new StatelessSession((upload, rng) =>
+    {
+        var clipped = Clipping.EachTensor(upload, ClipNorm);
+        return Sigma == 0 ? clipped : clipped.Map((_, t) => t + NoiseTensors.Gaussian(t, Sigma, rng));
+    });
+
+    public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>
+        [new GaussianPhase(1.0, Sigma / (ClipNorm * Math.Sqrt(run.UpdateTensors)), run.Rounds)];
+}

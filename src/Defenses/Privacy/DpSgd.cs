@@ -1,0 +1,35 @@
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses.Noise;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Defenses.Privacy;
+
+/// <summary>
+/// Example-level DP-SGD (Abadi et al. 2016; Opacus; DEFENSES.md §3.2): every local step clips each example's gradient
+/// to L2 norm C, adds N(0, (z·C)²) to their sum and divides by the batch size B. It replaces how the client computes
+/// its gradients, so it is the first stage of a pipeline. With C = ∞ (then z must be 0) clipping is the identity and
+/// the plain batch gradient is used, bit for bit.
+/// Accounting: q = B / n (n the client's examples, the smallest client's), σ = z, T = rounds × local steps, i.e. a
+/// client that takes part in every round; the accountant assumes Poisson sampling, while clients here draw fixed-size
+/// batches uniformly (TF Privacy's caveat).
+/// </summary>
+public sealed class DpSgd(double clip, double noiseMultiplier) : GaussianMechanism("dpsgd", clip, noiseMultiplier), IGradientDefense, IPrivateDefense
+{
+    public PrivacyUnit Unit => PrivacyUnit.Example;
+
+    public IClientDefenseSession Open(int client) => StatelessSession.PassThrough;
+
+    public LocalGradient Gradient(Rng rng) => (model, parameters, batch) =>
+    {
+        if (double.IsPositiveInfinity(Clip)) return LocalTraining.MeanLossGradient(model, parameters, batch);
+        double size = batch.Labels.shape[0];
+        var sums = PerExampleGradients.ClippedSum(model, parameters, batch, Clip);
+        return sums.Select(sum => NoiseMultiplier == 0 ? sum / size : (sum + NoiseTensors.Gaussian(sum, NoiseMultiplier * Clip, rng)) / size).ToArray();
+    };
+
+    public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>
+        [new GaussianPhase(Math.Min(1.0, (double)run.BatchSize / run.ExamplesPerClient), NoiseMultiplier, (long)run.Rounds * run.LocalSteps)];
+}

@@ -1,0 +1,22 @@
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+
+namespace DefenseBench.Harness.Federation;
+
+/// <summary>
+/// Bytes an upload takes on the wire: 4 per float32 value when sent dense; when the pipeline sends it sparse (its last
+/// client-side stage sparsifies), 4 per value plus 4 per 32-bit index of each non-zero, per tensor, unless sending that
+/// tensor dense is smaller (DEFENSES.md §3.1: about 2× per kept value).
+/// </summary>
+public static class WireSize
+{
+    public const int ValueBytes = 4;
+    public const int IndexBytes = 4;
+
+    public static bool SendsSparse(DefensePipeline pipeline) => pipeline.ClientStages.Count > 0 && pipeline.ClientStages[^1] is ISparsifyingDefense;
+
+    public static long Bytes(Update update, bool sparse) =>
+        update.Tensors.Sum(t => sparse
+            ? Math.Min(ValueBytes * t.numel(), (ValueBytes + IndexBytes) * t.count_nonzero().item<long>())
+            : ValueBytes * t.numel());
+}

@@ -1,0 +1,54 @@
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses.Privacy;
+using TorchSharp;
+
+namespace DefenseBench.Defenses.Tests.Privacy;
+
+public sealed class ClipNoiseTests
+{
+    [Fact]
+    public void With_no_noise_and_an_infinite_clip_the_upload_is_bit_identical()
+    {
+        using var scope = torch.NewDisposeScope();
+        var upload = TestUpdates.Random(new Rng(31), scale: 50);
+        var expected = upload.Clone();
+
+        var sent = new ClipNoise(double.PositiveInfinity, 0).Open(0).Apply(upload, new Rng(1));
+
+        Assert.True(TestUpdates.BitIdentical(expected, sent));
+    }
+
+    [Fact]
+    public void Without_noise_every_tensor_is_clipped_to_beta_on_its_own()
+    {
+        using var scope = torch.NewDisposeScope();
+        var upload = TestUpdates.Random(new Rng(32), scale: 10);
+
+        var sent = new ClipNoise(2.0, 0).Open(0).Apply(upload, new Rng(1));
+
+        foreach (var (before, after) in upload.Tensors.Zip(sent.Tensors))
+            Assert.Equal(Math.Min(2.0, TestUpdates.Norm([before])), TestUpdates.Norm([after]), 1e-5);
+    }
+
+    [Fact]
+    public void The_noise_has_absolute_std_sigma()
+    {
+        using var scope = torch.NewDisposeScope();
+        var zero = new Update(UpdateKind.Gradient, [("w", torch.zeros(300, 100))]);
+
+        var sent = new ClipNoise(10, 0.1).Open(0).Apply(zero, new Rng(1));
+
+        Assert.Equal(0.1, TestUpdates.Std(sent.Tensors), 0.003);
+    }
+
+    [Fact]
+    public void It_accounts_a_client_level_gaussian_mechanism_of_sensitivity_beta_root_l()
+    {
+        var phase = Assert.Single(new ClipNoise(10, 0.1).Phases(new TrainingShape(1, 1, 30, 1, 8, 8, 4)));
+
+        Assert.Equal(new GaussianPhase(1.0, 0.1 / (10 * 2), 30), phase);
+        Assert.Equal("clipnoise(clip=10,sigma=0.1)", new ClipNoise(10, 0.1).Canonical);
+    }
+}
