@@ -18,6 +18,7 @@ public sealed class ModelTests
         { "dlg-lenet", 1, 10 }, { "dlg-lenet", 3, 100 },
         { "lenet5", 1, 10 }, { "lenet5", 3, 100 },
         { "fcn3", 1, 10 }, { "fcn3", 3, 7 },
+        { "mlp2", 1, 10 }, { "mlp2", 3, 100 },
     };
 
     private static ImageShape Shape(int channels) => channels == 1 ? ImageShape.Mnist : ImageShape.Cifar;
@@ -44,6 +45,7 @@ public sealed class ModelTests
     [InlineData("lenet5", 3, 84)]
     [InlineData("fcn3", 1, 300)]
     [InlineData("fcn3", 3, 300)]
+    [InlineData("mlp2", 3, 32)]
     public void Embedding_size_matches_the_papers(string id, int channels, int size)
     {
         using var scope = torch.NewDisposeScope();
@@ -70,11 +72,13 @@ public sealed class ModelTests
         Assert.True(embedding.min().item<float>() >= 0);
     }
 
-    [Fact]
-    public void Dlg_lenet_is_initialised_uniformly_in_plus_minus_a_half()
+    [Theory]
+    [InlineData("dlg-lenet")]
+    [InlineData("mlp2")]
+    public void Dlg_lenet_and_mlp2_are_initialised_uniformly_in_plus_minus_a_half(string id)
     {
         using var scope = torch.NewDisposeScope();
-        var model = Create("dlg-lenet", ImageShape.Mnist);
+        var model = Create(id, ImageShape.Mnist);
 
         foreach (var (name, p) in model.named_parameters())
         {
@@ -120,6 +124,7 @@ public sealed class ModelTests
     [InlineData("dlg-lenet")]
     [InlineData("lenet5")]
     [InlineData("fcn3")]
+    [InlineData("mlp2")]
     public void The_seed_alone_fixes_the_weights(string id)
     {
         using var scope = torch.NewDisposeScope();
@@ -140,7 +145,7 @@ public sealed class ModelTests
         var e = Assert.Throws<KeyNotFoundException>(() => ModelCatalog.Create("resnet9000", ImageShape.Mnist, 10, 1, torch.CPU));
 
         Assert.Contains("dlg-lenet", e.Message, StringComparison.Ordinal);
-        Assert.Equal(["dlg-lenet", "lenet5", "fcn3"], ModelCatalog.All.Ids);
+        Assert.Equal(["dlg-lenet", "lenet5", "fcn3", "mlp2"], ModelCatalog.All.Ids);
         Assert.Equal("lenet5", ModelCatalog.All.Closest("lenet"));
     }
 
