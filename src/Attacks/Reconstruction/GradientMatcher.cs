@@ -88,11 +88,21 @@ public sealed class GradientMatcher(Classifier model, MatchSettings settings, Ma
             double loss = double.NaN;
             if (lbfgs != null)
             {
-                loss = lbfgs.Step(() =>
+                try
                 {
-                    foreach (var t in tensors) t.grad?.zero_();
-                    return batch.Evaluate(tensors).item<float>();
-                });
+                    loss = lbfgs.Step(() =>
+                    {
+                        foreach (var t in tensors) t.grad?.zero_();
+                        return batch.Evaluate(tensors).item<float>();
+                    });
+                }
+                catch (System.Runtime.InteropServices.ExternalException)
+                {
+                    // libtorch rejects a float32 scalar that overflowed (a run blowing up, where PyTorch would carry inf or
+                    // NaN into the step): a divergence; the run ends at the state it started this step from.
+                    Copy(pending, tensors);
+                    loss = double.NaN;
+                }
             }
             else
             {
