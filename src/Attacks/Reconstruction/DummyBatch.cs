@@ -74,11 +74,5 @@ public sealed class DummyBatch
     public int[] Labels() => (_labels is Parameter ? _labels.detach().argmax(1) : _labels).cpu().data<long>().Select(l => (int)l).ToArray();
 
     /// <summary>One pixel array per image.</summary>
-    public float[][] Images()
-    {
-        int count = (int)Inputs.shape[0];
-        var pixels = Inputs.detach().cpu().data<float>().ToArray();
-        int size = pixels.Length / count;
-        return Enumerable.Range(0, count).Select(i => pixels.AsSpan(i * size, size).ToArray()).ToArray();
-    }
+    public float[][] Images() => Inputs.PerImage();
 }

@@ -4,6 +4,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Matrix;
+using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,7 +17,11 @@ namespace DefenseBench.Harness.Running;
 /// </summary>
 public static class CellExecutor
 {
-    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device)
+    /// <summary>
+    /// <paramref name="imageFolder"/>: where a cell with reconstructions writes its picture grid (null: no pictures).
+    /// </summary>
+    public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device,
+        ScoringOptions? scoring = null, string? imageFolder = null)
     {
         var row = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -37,7 +42,11 @@ public static class CellExecutor
             var clock = Stopwatch.StartNew();
             var outcome = attack.Run(view, context);
             clock.Stop();
-            return Scoring.ScoreLabels(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            var (scored, images) = Scoring.Score(row with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
+                scoring ?? new ScoringOptions());
+            if (imageFolder != null && images.Count > 0)
+                ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
+            return scored;
         }
         catch (NotApplicableException e)
         {

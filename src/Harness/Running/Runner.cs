@@ -71,7 +71,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         {
             foreach (var group in matrix.Cells.GroupBy(c => c.Scenario.Canonical))
                 foreach (int seed in matrix.Seeds)
-                    RunGroup(group.ToArray(), seed, device, done, appender, progress);
+                    RunGroup(group.ToArray(), seed, device, done, appender, progress, new ScoringOptions(matrix.SuccessPsnr), Path.Combine(outDir, ImagesFolder));
         }
 
         var rows = CellsCsv.Read(cellsPath);
@@ -83,12 +83,16 @@ public sealed class Runner(TextWriter output, TextWriter log)
         };
         manifest.Save(outDir);
         var plots = PlotRenderer.RenderAll(rows, Path.Combine(outDir, "plots"));
-        Summarise(rows, outDir, plots.Count);
+        var index = ImageIndex.Write(rows, Path.Combine(outDir, ImagesFolder));
+        Summarise(rows, outDir, plots.Count, index);
         return manifest.FailedRows > 0 ? 1 : 0;
     }
 
+    /// <summary>The run folder's subfolder of reconstruction pictures and their index.html.</summary>
+    public const string ImagesFolder = "images";
+
     private static void RunGroup(Cell[] cells, int seed, Device device, HashSet<(string, int)> done,
-        CellsCsv.Appender appender, ProgressReporter progress)
+        CellsCsv.Appender appender, ProgressReporter progress, ScoringOptions scoring, string imageFolder)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -113,7 +117,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         }
         foreach (var cell in pending)
         {
-            var row = CellExecutor.Execute(cell, seed, round, clean, device);
+            var row = CellExecutor.Execute(cell, seed, round, clean, device, scoring, imageFolder);
             appender.Write(row);
             progress.Report(Label(cell, seed), row.Status, row.AttackMs);
         }
@@ -149,21 +153,23 @@ public sealed class Runner(TextWriter output, TextWriter log)
             string path = Path.Combine(outDir, name);
             if (File.Exists(path)) File.Move(path, Path.Combine(outDir, prev), overwrite: true);
         }
-        string plots = Path.Combine(outDir, "plots"), previousPlots = Path.Combine(outDir, "plots.prev");
-        if (Directory.Exists(plots))
+        foreach (string folder in new[] { "plots", ImagesFolder })
         {
-            if (Directory.Exists(previousPlots)) Directory.Delete(previousPlots, recursive: true);
-            Directory.Move(plots, previousPlots);
+            string current = Path.Combine(outDir, folder), previous = current + ".prev";
+            if (!Directory.Exists(current)) continue;
+            if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+            Directory.Move(current, previous);
         }
-        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json and plots.prev/ (use --resume to continue a run instead)");
+        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json, plots.prev/ and images.prev/ (use --resume to continue a run instead)");
     }
 
-    private void Summarise(List<CellRow> rows, string outDir, int plots)
+    private void Summarise(List<CellRow> rows, string outDir, int plots, string? imageIndex)
     {
         int failed = rows.Count(r => r.Status == CellRow.Failed);
         int notApplicable = rows.Count(r => r.Status == CellRow.NotApplicable);
         output.WriteLine($"{rows.Count} rows ({rows.Count - failed - notApplicable} ok, {notApplicable} not-applicable, {failed} failed) in {Path.Combine(outDir, CellsCsv.FileName)}");
         output.WriteLine($"{plots} plots in {Path.Combine(outDir, "plots")}");
+        if (imageIndex != null) output.WriteLine($"reconstructions: {imageIndex}");
         foreach (var row in rows.Where(r => r.Status == CellRow.Failed).Take(5))
             output.WriteLine($"  failed: {row.CellId} {row.Attack} {row.Defense} seed {row.Seed}: {row.Error}");
     }

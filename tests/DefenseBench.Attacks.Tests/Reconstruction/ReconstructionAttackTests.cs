@@ -28,10 +28,7 @@ public sealed class ReconstructionAttackTests
         var round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset), trial, torch.CPU);
         var view = DefensePipeline.None.View(round.Model, round.Uploads(), round.Info, new Rng(1));
         var outcome = attack.Run(view, new AttackContext(torch.CPU, Rng.For(round.Seed, "attack")));
-        var pixels = round.Clients[0].StepBatches[0].Images.cpu().data<float>().ToArray();
-        int size = pixels.Length / spec.BatchSize;
-        var originals = Enumerable.Range(0, spec.BatchSize).Select(i => pixels.AsSpan(i * size, size).ToArray()).ToArray();
-        var scores = ImageMetrics.MatchAndScore(outcome.Images[0].Images, originals, round.Dataset.Shape);
+        var scores = ImageMetrics.MatchAndScore(outcome.Images[0].Images, round.Clients[0].StepBatches[0].Images.PerImage(), round.Dataset.Shape);
         return (outcome, scores.Select(s => s.Psnr).ToArray());
     }
 
