@@ -59,7 +59,8 @@ public static class LlgPlusBench
         }
     }
 
-    private static double Median(List<double> values)
+    /// <summary>The median of timings (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
