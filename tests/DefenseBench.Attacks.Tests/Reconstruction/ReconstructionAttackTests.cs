@@ -76,6 +76,17 @@ public sealed class ReconstructionAttackTests
     }
 
     [Fact]
+    public void Dlm_started_40_percent_below_one_over_the_learning_rate_learns_k_and_recovers_the_image()
+    {
+        var spec = AttackRun.Scenario(1, LabelDistribution.Iid, OneStep);
+
+        var (outcome, psnr) = Run(Create("dlm", ("iterations", 100), ("k_init", 0.6), ("k_relative", true)), spec, 0);
+
+        Assert.InRange(outcome.Extras["k_final"], 99, 101);
+        Assert.True(psnr[0] >= 30, $"PSNR {psnr[0]:F1} dB, extras {string.Join(";", outcome.Extras)}");
+    }
+
+    [Fact]
     public void Dlm_plus_recovers_a_single_image_from_the_weight_delta_without_the_learning_rate()
     {
         var spec = AttackRun.Scenario(1, LabelDistribution.Iid, OneStep);
