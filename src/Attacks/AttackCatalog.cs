@@ -2,6 +2,7 @@ using DefenseBench.Attacks.IlrgFamily;
 using DefenseBench.Attacks.LabelBaselines;
 using DefenseBench.Attacks.MaliciousServer;
 using DefenseBench.Attacks.LlgFamily;
+using DefenseBench.Attacks.Reconstruction;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
 
@@ -19,6 +20,18 @@ public static class AttackCatalog
 
     private static readonly ParameterSpec SumToBatch = ParameterSpec.Switch("sum_to_batch", false,
         "shift the rounded counts by ones until they sum to B*U (the reference's correction for image reconstruction, fixed)");
+
+    private static readonly ParameterSpec KInit = ParameterSpec.Real("k_init", 100, "DLM's start for k (the DLM paper's true 1/lr is 100)", 0, minExclusive: true);
+
+    private static readonly ParameterSpec KRelative = ParameterSpec.Switch("k_relative", false,
+        "on: k_init is a multiple of the true 1/lr (an experiment knob: it reads lr to place the start, nothing else)");
+
+    private static readonly ParameterSpec KWarmup = ParameterSpec.Integer("k_warmup", 0,
+        "DLM: optimiser steps with k held at k_init before it is learned too (0: learned from the start, as the DLM code)", 0, 10_000_000);
+
+    private static readonly ParameterSpec Labels = ParameterSpec.Choice("labels", "auto",
+        "joint: soft labels optimised with the inputs; idlg: the label from the last layer's sign (B = 1); auto: idlg when B = 1, else joint",
+        "auto", "joint", "idlg");
 
     public static readonly Catalog<IAttack> All = new Catalog<IAttack>()
         .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", _ => new Llg())
@@ -40,7 +53,23 @@ public static class AttackCatalog
         .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", _ => new Ebi())
         .Add("fishing", "Fishing-SA (malicious server): per-client models with one batch-norm rewritten, then a least-squares split of the aggregate; per-client counts through secure aggregation",
             [ParameterSpec.Real("max_condition", 1e4, "largest cond([E; 1]) of the crafted embeddings the server accepts before sending", 1, double.PositiveInfinity)],
-            v => new Fishing(v.Real("max_condition")));
+            v => new Fishing(v.Real("max_condition")))
+        .Add("dlg", "DLG: inputs and soft labels by matching the gradient (a FedAvg delta divided by the public learning rate)",
+            ReconstructionOptions.Parameters, v => new Dlg(ReconstructionOptions.From(v)))
+        .Add("idlg", "iDLG: the label of a single image from the last layer's sign, then the input by DLG's gradient matching",
+            ReconstructionOptions.Parameters, v => new Idlg(ReconstructionOptions.From(v)))
+        .Add("dlm", "DLM: inputs, labels and k by matching k * (W_old - W_new), k standing in for the unknown 1/lr",
+            [.. ReconstructionOptions.Parameters, KInit, KRelative, KWarmup, Labels],
+            v => new Dlm(ReconstructionOptions.From(v), v.Real("k_init"), v.Switch("k_relative"), v.Integer("k_warmup"), LabelModeOf(v)))
+        .Add("dlm-plus", "DLM+: inputs (and labels) by the scale-free match of per-tensor-norm-normalised updates",
+            [.. ReconstructionOptions.Parameters, Labels], v => new DlmPlus(ReconstructionOptions.From(v), LabelModeOf(v)));
+
+    private static LabelMode LabelModeOf(ParameterValues v) => v.Choice("labels") switch
+    {
+        "joint" => LabelMode.Joint,
+        "idlg" => LabelMode.Idlg,
+        _ => LabelMode.Auto,
+    };
 
     private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
 }

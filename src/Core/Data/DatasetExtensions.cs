@@ -24,4 +24,16 @@ public static class DatasetExtensions
     /// <summary>Checks that every class of the dataset has at least one image in <paramref name="split"/>.</summary>
     public static int[] EmptyClasses(this IImageDataset dataset, Split split) =>
         Enumerable.Range(0, dataset.NumClasses).Where(c => dataset.ClassIndices(split, c).Count == 0).ToArray();
+
+    /// <summary>
+    /// A batch of images [n, ...] as one channel-major pixel array per image, on the host: plain arrays outlive the
+    /// dispose scope and the device (reconstructions, originals for scoring).
+    /// </summary>
+    public static float[][] PerImage(this Tensor images)
+    {
+        int count = (int)images.shape[0];
+        var pixels = images.detach().cpu().data<float>().ToArray();
+        int size = pixels.Length / count;
+        return Enumerable.Range(0, count).Select(i => pixels.AsSpan(i * size, size).ToArray()).ToArray();
+    }
 }

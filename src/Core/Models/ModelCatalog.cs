@@ -26,7 +26,8 @@ public static class ModelCatalog
         .Add("vgg16-bn", "VGG-16 with batch norm, head FC4096-FC4096-FC(C) (d = 4096); needs 32x32 or larger",
             _ => (shape, c) => new Vgg(shape, c, Vgg.Vgg16))
         .Add("resnet18", "ResNet-18, CIFAR style (3x3 stride-1 stem, no max-pool), global average pool (d = 512)",
-            _ => (shape, c) => new ResNet18(shape, c));
+            _ => (shape, c) => new ResNet18(shape, c))
+        .Add("mlp2", "DLM's MLP2: FC32-ReLU-FC(C) on flattened pixels, U(-0.5, 0.5) init", _ => (shape, c) => new Mlp2(shape, c));
 
     /// <summary>A model initialised from <paramref name="seed"/> on <paramref name="device"/>.</summary>
     public static Classifier Create(string id, ImageShape shape, int numClasses, long seed, Device device)

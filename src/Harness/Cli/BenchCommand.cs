@@ -30,7 +30,7 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output), DpSgd(output) };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output), DpSgd(output), Reconstruction(output) };
     }
 
     private static Command MatrixCommand(TextWriter output)
@@ -143,6 +143,30 @@ internal static class BenchCommand
             var rows = DpSgdBench.Run(parse.GetValue(dataset)!, parse.GetValue(model)!, parse.GetValue(batches)!, Math.Max(1, parse.GetValue(runs)),
                 parse.GetValue(clip), parse.GetValue(z), DeviceChoice.Resolve(parse.GetValue(device)!));
             output.Write(DpSgdBench.Table(rows));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Reconstruction(TextWriter output)
+    {
+        var attacks = new Option<string[]>("--attack") { Description = "gradient-matching attacks", DefaultValueFactory = _ => ["dlg", "dlm"], AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "batch sizes B", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string>("--model") { Description = "model id", DefaultValueFactory = _ => "dlg-lenet" };
+        var dataset = new Option<string>("--dataset") { Description = "dataset spec", DefaultValueFactory = _ => "mnist-sample" };
+        var steps = new Option<int>("--steps") { Description = "optimiser steps per run (an L-BFGS step evaluates up to 25 times)", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs") { Description = "timed runs, each on another victim, after one warm-up (median reported)", DefaultValueFactory = _ => 3 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var command = new Command("reconstruction",
+            "Iterations per second of the gradient-matching attacks (DLG, iDLG, DLM, DLM+) and the share of time in autograd.")
+        {
+            attacks, batches, model, dataset, steps, runs, device,
+        };
+        command.SetAction(parse =>
+        {
+            var rows = ReconstructionBench.Run(parse.GetValue(dataset)!, parse.GetValue(model)!, parse.GetValue(attacks)!, parse.GetValue(batches)!,
+                Math.Max(1, parse.GetValue(steps)), Math.Max(1, parse.GetValue(runs)), DeviceChoice.Resolve(parse.GetValue(device)!));
+            output.Write(ReconstructionBench.Table(rows));
             return 0;
         });
         return command;

@@ -17,6 +17,7 @@ internal static class PlotCommand
             var plots = PlotRenderer.RenderAll(rows, Path.Combine(folder, "plots"));
             foreach (string p in plots) output.WriteLine(p);
             output.WriteLine($"{plots.Count} plots (PNG and SVG) in {Path.Combine(folder, "plots")}");
+            if (ImageIndex.Write(rows, Path.Combine(folder, Running.Runner.ImagesFolder)) is { } index) output.WriteLine($"reconstructions: {index}");
             return 0;
         });
         return command;

@@ -16,7 +16,7 @@ namespace DefenseBench.Harness.Matrix;
 /// </summary>
 public static partial class MatrixLoader
 {
-    private static readonly string[] TopKeys = ["name", "description", "seeds", "tolerance", "blocks", "attacks", "defenses", "utility", "delta", .. ScenarioParser.Keys];
+    private static readonly string[] TopKeys = ["name", "description", "seeds", "tolerance", "success_psnr", "blocks", "attacks", "defenses", "utility", "delta", .. ScenarioParser.Keys];
     private static readonly string[] BlockKeys = ["name", "attacks", "defenses", "utility", "delta", .. ScenarioParser.Keys];
     private static readonly string[] Required = ["dataset", "model", "batch_size", "attacks"];
 
@@ -59,6 +59,7 @@ public static partial class MatrixLoader
         string name = ReadName(root, top, errors);
         var seeds = ReadSeeds(top, errors);
         var tolerance = ReadTolerance(top, errors);
+        double successPsnr = ReadSuccessPsnr(top, errors);
         var cells = new List<Cell>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         if (!top.TryGetValue("blocks", out var blocksNode))
@@ -96,7 +97,10 @@ public static partial class MatrixLoader
         }
         // A top-level default is checked in every block that inherits it: report each problem once, in file order.
         if (errors.Any) throw new MatrixException(errors.Errors.DistinctBy(e => (e.Line, e.Message)).OrderBy(e => e.Line).ToArray());
-        return new MatrixSpec(name, path, sha256 ?? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))), seeds, tolerance, cells);
+        return new MatrixSpec(name, path, sha256 ?? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))), seeds, tolerance, cells)
+        {
+            SuccessPsnr = successPsnr,
+        };
     }
 
     private static string Example(string key) => key switch
@@ -178,6 +182,15 @@ public static partial class MatrixLoader
             else errors.Add(value, $"tolerance for {metric} '{value.Scalar()}' is not a non-negative number", "write an absolute tolerance such as 0.05");
         }
         return result;
+    }
+
+    /// <summary>success_psnr: one threshold for the whole matrix, so every image attack's success column means the same.</summary>
+    private static double ReadSuccessPsnr(Dictionary<string, YamlNode> top, ErrorSink errors)
+    {
+        if (!top.TryGetValue("success_psnr", out var node)) return Running.ScoringOptions.DefaultSuccessPsnr;
+        if (ParameterSpec.TryParseReal(node.Scalar() ?? "", out double psnr) && double.IsFinite(psnr) && psnr > 0) return psnr;
+        errors.Add(node, $"success_psnr '{node.Scalar()}' is not a positive number of decibels", "write e.g. success_psnr: 20");
+        return Running.ScoringOptions.DefaultSuccessPsnr;
     }
 
     private static IEnumerable<Cell> ExpandBlock(string block, Dictionary<string, YamlNode> keys, ErrorSink errors)

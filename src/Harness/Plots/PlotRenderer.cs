@@ -25,9 +25,13 @@ public static class PlotRenderer
     /// <summary>Variants share a family: llg, llg-star and llg-plus are all "llg".</summary>
     public static string AttackFamily(string attack) => attack.Split('-')[0];
 
-    /// <summary>The leakage metric a family is judged by.</summary>
+    /// <summary>
+    /// The leakage metric a family is judged by: PSNR for reconstruction attacks (they may report labels too), ASR for
+    /// LLG, else the first label metric present.
+    /// </summary>
     public static string PrimaryMetric(string family, IReadOnlyList<CellRow> rows) =>
-        family == "llg" ? "asr" : new[] { "lnacc", "asr", "psnr" }.FirstOrDefault(m => rows.Any(r => r.Metric(m) != null)) ?? "asr";
+        rows.Any(r => r.Psnr != null) ? "psnr"
+        : family == "llg" ? "asr" : new[] { "lnacc", "asr" }.FirstOrDefault(m => rows.Any(r => r.Metric(m) != null)) ?? "asr";
 
     public static string Field(CellRow r, string field) => field switch
     {

@@ -17,7 +17,7 @@ public sealed partial record CellRow
     /// <summary>Leakage and utility metric columns, in CSV order; verify and plots iterate over these.</summary>
     public static readonly string[] MetricColumns =
     [
-        "asr", "asr_random", "leacc", "leacc_random", "lnacc", "lnacc_random", "irec", "psnr", "ssim", "mse",
+        "asr", "asr_random", "leacc", "leacc_random", "lnacc", "lnacc_random", "irec", "psnr", "ssim", "mse", "success",
         "utility_acc", "utility_drop", "update_cosine", "wire_bytes", "epsilon", "delta",
     ];
 
@@ -75,6 +75,9 @@ public sealed partial record CellRow
     public double? Ssim { get; init; }
     [CsvColumn("mse", Optional = true)]
     public double? Mse { get; init; }
+    /// <summary>Share of reconstructed images whose PSNR reaches the matrix's success_psnr.</summary>
+    [CsvColumn("success", Optional = true)]
+    public double? Success { get; init; }
     [CsvColumn("utility_acc", Optional = true)]
     public double? UtilityAcc { get; init; }
     [CsvColumn("utility_drop", Optional = true)]
@@ -131,6 +134,7 @@ public sealed partial record CellRow
         "psnr" => Psnr,
         "ssim" => Ssim,
         "mse" => Mse,
+        "success" => Success,
         "utility_acc" => UtilityAcc,
         "utility_drop" => UtilityDrop,
         "update_cosine" => UpdateCosine,

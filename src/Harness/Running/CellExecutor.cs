@@ -9,6 +9,7 @@ using DefenseBench.Harness.Audit;
 using DefenseBench.Defenses.Privacy;
 using DefenseBench.Harness.Federation;
 using DefenseBench.Harness.Matrix;
+using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,8 +25,9 @@ namespace DefenseBench.Harness.Running;
 public static class CellExecutor
 {
     /// <param name="exportFolder">when given, the last layers a label attack read are written there (run --export-updates)</param>
+    /// <param name="imageFolder">where a cell with reconstructions writes its picture grid (null: no pictures)</param>
     public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device,
-        UtilityCache? utility = null, string? exportFolder = null)
+        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null)
     {
         var described = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -50,7 +52,10 @@ public static class CellExecutor
             clock.Stop();
             if (exportFolder != null && attack is LabelAttack labelAttack)
                 UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
-            var row = Scoring.ScoreLabels(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round);
+            var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
+                scoring ?? new ScoringOptions());
+            if (imageFolder != null && images.Count > 0)
+                ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
             bool sparse = WireSize.SendsSparse(pipeline);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, sparse)) };
             return Costs(row, cell, pipeline, round, utility);

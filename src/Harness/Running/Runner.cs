@@ -81,7 +81,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                }, utility, options.ExportUpdates);
+                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), Path.Combine(outDir, ImagesFolder));
         }
 
         var rows = RowOrder.Canonical(CellsCsv.Read(cellsPath), matrix.Cells.Select(c => c.Id).ToArray());
@@ -94,9 +94,13 @@ public sealed class Runner(TextWriter output, TextWriter log)
         };
         manifest.Save(outDir);
         var plots = PlotRenderer.RenderAll(rows, Path.Combine(outDir, "plots"));
-        Summarise(rows, outDir, plots.Count);
+        var index = ImageIndex.Write(rows, Path.Combine(outDir, ImagesFolder));
+        Summarise(rows, outDir, plots.Count, index);
         return manifest.FailedRows > 0 ? 1 : 0;
     }
+
+    /// <summary>The run folder's subfolder of reconstruction pictures and their index.html.</summary>
+    public const string ImagesFolder = "images";
 
     /// <summary>The order cells run in: grouped by scenario (victims built once per group and seed), then by seed.</summary>
     internal static IEnumerable<(Cell[] Cells, int Seed)> Plan(IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds) =>
@@ -104,7 +108,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
 
     /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
     internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
-        UtilityCache? utility = null, string? exportFolder = null)
+        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -122,7 +126,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
             return;
         }
-        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder));
+        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder, scoring, imageFolder));
     }
 
     /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>
@@ -159,21 +163,23 @@ public sealed class Runner(TextWriter output, TextWriter log)
             string path = Path.Combine(outDir, name);
             if (File.Exists(path)) File.Move(path, Path.Combine(outDir, prev), overwrite: true);
         }
-        string plots = Path.Combine(outDir, "plots"), previousPlots = Path.Combine(outDir, "plots.prev");
-        if (Directory.Exists(plots))
+        foreach (string folder in new[] { "plots", ImagesFolder })
         {
-            if (Directory.Exists(previousPlots)) Directory.Delete(previousPlots, recursive: true);
-            Directory.Move(plots, previousPlots);
+            string current = Path.Combine(outDir, folder), previous = current + ".prev";
+            if (!Directory.Exists(current)) continue;
+            if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+            Directory.Move(current, previous);
         }
-        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json and plots.prev/ (use --resume to continue a run instead)");
+        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json, plots.prev/ and images.prev/ (use --resume to continue a run instead)");
     }
 
-    private void Summarise(List<CellRow> rows, string outDir, int plots)
+    private void Summarise(List<CellRow> rows, string outDir, int plots, string? imageIndex)
     {
         int failed = rows.Count(r => r.Status == CellRow.Failed);
         int notApplicable = rows.Count(r => r.Status == CellRow.NotApplicable);
         output.WriteLine($"{rows.Count} rows ({rows.Count - failed - notApplicable} ok, {notApplicable} not-applicable, {failed} failed) in {Path.Combine(outDir, CellsCsv.FileName)}");
         output.WriteLine($"{plots} plots in {Path.Combine(outDir, "plots")}");
+        if (imageIndex != null) output.WriteLine($"reconstructions: {imageIndex}");
         foreach (var row in rows.Where(r => r.Status == CellRow.Failed).Take(5))
             output.WriteLine($"  failed: {row.CellId} {row.Attack} {row.Defense} seed {row.Seed}: {row.Error}");
     }

@@ -1,14 +1,39 @@
 using System.Globalization;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
 using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Running;
 
+/// <summary>How reconstructions are judged: the PSNR (dB) at or above which an image counts as recovered.</summary>
+public sealed record ScoringOptions(double SuccessPsnr = ScoringOptions.DefaultSuccessPsnr)
+{
+    /// <summary>The DLM paper's threshold, here on the standard [0, 1] PSNR (the paper's is 11.5 dB too generous).</summary>
+    public const double DefaultSuccessPsnr = 20;
+}
+
+/// <summary>A target's reconstructions paired with the originals they were matched to, for the picture grid.</summary>
+public sealed record MatchedImages(int Target, ImageShape Shape, IReadOnlyList<(float[] Original, float[] Reconstruction, ImageScore Score)> Pairs);
+
 /// <summary>Scores an attack's outcome against the ground truth, which only the scorer sees.</summary>
 public static class Scoring
 {
+    /// <summary>Label and image metrics, and the attack's side values in extras.</summary>
+    public static (CellRow Row, IReadOnlyList<MatchedImages> Images) Score(CellRow row, AttackOutcome outcome, VictimRound round, ScoringOptions options)
+    {
+        row = ScoreLabels(row, outcome, round);
+        var matched = outcome.Images.Select(recovery => Match(recovery, round)).ToArray();
+        var extras = outcome.Extras.ToList();
+        if (matched.Length > 0)
+        {
+            row = ScoreImages(row, matched.SelectMany(m => m.Pairs.Select(p => p.Score)).ToArray(), options.SuccessPsnr);
+            extras.Add(new("success_psnr", options.SuccessPsnr));
+        }
+        return (row with { Extras = Extras(extras) }, matched);
+    }
+
     /// <summary>
     /// Label metrics per target (a client, or the aggregate = all clients' counts), averaged over targets. An attack
     /// that recovers only which classes are present is scored on LeAcc alone; its count metrics stay empty.
@@ -33,7 +58,6 @@ public static class Scoring
         return row with
         {
             Asr = Mean(0), AsrRandom = Mean(1), LeAcc = Mean(2), LeAccRandom = Mean(3), LnAcc = Mean(4), LnAccRandom = Mean(5), IRec = Mean(6),
-            Extras = Extras(outcome),
         };
     }
 
@@ -46,6 +70,29 @@ public static class Scoring
     /// An attack's diagnostics (fishing's condition number and residual, say) to six significant digits: they are for
     /// reading, and their last bits depend on libtorch's reduction order, which differs between a sharded and a whole run.
     /// </summary>
-    private static string Extras(AttackOutcome outcome) =>
-        string.Join(";", outcome.Extras.Select(kv => $"{kv.Key}={kv.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
+    private static string Extras(IEnumerable<KeyValuePair<string, double>> extras) =>
+        string.Join(";", extras.Select(kv => $"{kv.Key}={kv.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
+
+    /// <summary>
+    /// Means over every matched image: MSE, PSNR (each capped at <see cref="ImageMetrics.PsnrCeiling"/> so an exact
+    /// recovery does not make the mean infinite), SSIM, and the share of images whose PSNR reaches the threshold.
+    /// </summary>
+    public static CellRow ScoreImages(CellRow row, IReadOnlyList<ImageScore> scores, double successPsnr) => scores.Count == 0 ? row : row with
+    {
+        Mse = scores.Average(s => s.Mse),
+        Psnr = scores.Average(s => Math.Min(s.Psnr, ImageMetrics.PsnrCeiling)),
+        Ssim = scores.Average(s => s.Ssim),
+        Success = scores.Count(s => s.Psnr >= successPsnr) / (double)scores.Count,
+    };
+
+    /// <summary>Matches one target's reconstructions to the distinct images behind its upload (every step's batch).</summary>
+    private static MatchedImages Match(ImageRecovery recovery, VictimRound round)
+    {
+        var clients = recovery.Target == LabelRecovery.Aggregate ? round.Clients : [round.Clients[recovery.Target]];
+        // With same_batch the protocol repeats one batch object; each image counts once.
+        var originals = clients.SelectMany(c => c.StepBatches.Distinct()).SelectMany(b => b.Images.PerImage()).ToArray();
+        var scores = ImageMetrics.MatchAndScore(recovery.Images, originals, recovery.Shape);
+        return new MatchedImages(recovery.Target, recovery.Shape,
+            scores.Select(s => (originals[s.Original], ImageMetrics.Clamp01(recovery.Images[s.Reconstruction]), s)).ToArray());
+    }
 }

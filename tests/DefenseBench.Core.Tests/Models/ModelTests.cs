@@ -23,10 +23,11 @@ public sealed class ModelTests
         { "lenet5-leaky", 1, 10 }, { "lenet5-leaky", 3, 100 },
         { "vgg11-bn", 3, 100 },
         { "resnet18", 3, 100 }, { "resnet18", 1, 10 },
+        { "mlp2", 1, 10 }, { "mlp2", 3, 100 },
     };
 
     /// <summary>Models whose embedding passes through ReLU or sigmoid last, so it is non-negative.</summary>
-    private static readonly string[] NonNegativeEmbedding = ["dlg-lenet", "lenet5", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"];
+    private static readonly string[] NonNegativeEmbedding = ["dlg-lenet", "lenet5", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18", "mlp2"];
 
     private static readonly string[] WithBatchNorm = ["lenet5-bn", "vgg11-bn", "vgg16-bn", "resnet18"];
 
@@ -60,6 +61,7 @@ public sealed class ModelTests
     [InlineData("vgg11-bn", 3, 4096)]
     [InlineData("vgg16-bn", 3, 4096)]
     [InlineData("resnet18", 3, 512)]
+    [InlineData("mlp2", 3, 32)]
     public void Embedding_size_matches_the_papers(string id, int channels, int size)
     {
         using var scope = torch.NewDisposeScope();
@@ -115,11 +117,13 @@ public sealed class ModelTests
         Assert.Contains("32x32", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Dlg_lenet_is_initialised_uniformly_in_plus_minus_a_half()
+    [Theory]
+    [InlineData("dlg-lenet")]
+    [InlineData("mlp2")]
+    public void Dlg_lenet_and_mlp2_are_initialised_uniformly_in_plus_minus_a_half(string id)
     {
         using var scope = torch.NewDisposeScope();
-        var model = Create("dlg-lenet", ImageShape.Mnist);
+        var model = Create(id, ImageShape.Mnist);
 
         foreach (var (name, p) in model.named_parameters())
         {
@@ -186,6 +190,7 @@ public sealed class ModelTests
     [InlineData("lenet5-silu")]
     [InlineData("fcn3")]
     [InlineData("resnet18")]
+    [InlineData("mlp2")]
     public void The_seed_alone_fixes_the_weights(string id)
     {
         using var scope = torch.NewDisposeScope();
@@ -208,7 +213,7 @@ public sealed class ModelTests
         var e = Assert.Throws<KeyNotFoundException>(() => ModelCatalog.Create("resnet9000", ImageShape.Mnist, 10, 1, torch.CPU));
 
         Assert.Contains("dlg-lenet", e.Message, StringComparison.Ordinal);
-        Assert.Equal(["dlg-lenet", "lenet5", "lenet5-silu", "lenet5-leaky", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18"], ModelCatalog.All.Ids);
+        Assert.Equal(["dlg-lenet", "lenet5", "lenet5-silu", "lenet5-leaky", "lenet5-bn", "fcn3", "vgg11-bn", "vgg16-bn", "resnet18", "mlp2"], ModelCatalog.All.Ids);
         Assert.Equal("lenet5", ModelCatalog.All.Closest("lenet"));
     }
 

@@ -1,0 +1,18 @@
+using DefenseBench.Core.Federation;
+using static TorchSharp.torch;
+
+namespace DefenseBench.Attacks.Reconstruction;
+
+/// <summary>
+/// DLM+ (Zhao, Luo, Ding 2022): the scale-free match of per-tensor-norm-normalised gradients, so neither η nor the
+/// number of local steps needs to be known or learned. Labels are learned jointly (the code's dlm_defense.py) or,
+/// for B = 1, taken from the last layer's sign (iDLG), as ALGORITHMS.md §4 recommends over the code's ground truth.
+/// </summary>
+public sealed class DlmPlus(ReconstructionOptions options, LabelMode labels) : ReconstructionAttack(options)
+{
+    public override string Id => "dlm-plus";
+    protected override LabelMode Labels => labels;
+    protected override double AdamRate => 0.01;
+
+    protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) => new ScaleFreeMatch(upload);
+}
