@@ -20,6 +20,7 @@ public static class CommandLine
             ListCommand.Create(output),
             DataCommand.Create(output, error),
             BenchCommand.Create(output),
+            PrivacyCommand.Create(output),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
