@@ -21,6 +21,7 @@ public static class CommandLine
             DataCommand.Create(output, error),
             BenchCommand.Create(output),
             PrivacyCommand.Create(output),
+            LeaderboardCommand.Create(output),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

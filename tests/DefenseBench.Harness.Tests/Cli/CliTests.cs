@@ -32,6 +32,7 @@ public sealed class CliTests : IDisposable
     [InlineData("Get real datasets", "data", "--help")]
     [InlineData("Fetch a real dataset", "data", "fetch", "--help")]
     [InlineData("Opacus's conventions", "privacy", "--help")]
+    [InlineData("Publish a leaderboard", "leaderboard", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);
