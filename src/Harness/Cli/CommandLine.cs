@@ -22,6 +22,7 @@ public static class CommandLine
             BenchCommand.Create(output),
             PrivacyCommand.Create(output),
             LeaderboardCommand.Create(output),
+            RecommendCommand.Create(output),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

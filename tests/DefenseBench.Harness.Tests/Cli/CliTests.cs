@@ -33,6 +33,7 @@ public sealed class CliTests : IDisposable
     [InlineData("Fetch a real dataset", "data", "fetch", "--help")]
     [InlineData("Opacus's conventions", "privacy", "--help")]
     [InlineData("Publish a leaderboard", "leaderboard", "--help")]
+    [InlineData("Choose a defence's parameter", "recommend", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);
