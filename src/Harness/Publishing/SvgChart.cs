@@ -45,7 +45,7 @@ public sealed record SvgChart(string Title, string XLabel, string YLabel, IReadO
             svg.Append(Invariant($"<rect class=\"feasible\" x=\"{Math.Min(Px(shade.From), Px(shade.To)):0.#}\" y=\"{Top}\" width=\"{Math.Max(2, Math.Abs(Px(shade.To) - Px(shade.From))):0.#}\" height=\"{Height - Top - Bottom}\" fill=\"#d8f0d8\"/>"))
                .Append(Text(Px(shade.From), Top + 12, shade.Caption, "start", "#2a7a2a"));
         svg.Append(Invariant($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{Width - Left - Right}\" height=\"{Height - Top - Bottom}\" fill=\"none\" stroke=\"#444\"/>"));
-        foreach (double t in Ticks(x0, x1))
+        foreach (double t in LogX ? LogTicks(x0, x1) : Ticks(x0, x1))
             svg.Append(Invariant($"<line x1=\"{Left + (t - x0) / (x1 - x0) * (Width - Left - Right):0.#}\" x2=\"{Left + (t - x0) / (x1 - x0) * (Width - Left - Right):0.#}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom + 4}\" stroke=\"#444\"/>"))
                .Append(Text(Left + (t - x0) / (x1 - x0) * (Width - Left - Right), Height - Bottom + 16, Number(LogX ? Math.Pow(10, t) : t), "middle"));
         foreach (double t in Ticks(y0, y1))
@@ -89,6 +89,14 @@ public sealed record SvgChart(string Title, string XLabel, string YLabel, IReadO
         double raw = (hi - lo) / 5, power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double step = new[] { 1, 2, 5, 10 }.Select(m => m * power).First(s => s >= raw);
         for (double t = Math.Ceiling(lo / step) * step; t <= hi; t += step) yield return Math.Abs(t) < step * 1e-9 ? 0 : t;
+    }
+
+    /// <summary>Ticks in log10 space at 1, 2 and 5 times powers of ten, or at powers of ten alone when those are too many.</summary>
+    private static IEnumerable<double> LogTicks(double lo, double hi)
+    {
+        var all = Enumerable.Range((int)Math.Floor(lo), (int)Math.Ceiling(hi) - (int)Math.Floor(lo) + 1)
+            .SelectMany(k => new[] { 1.0, 2, 5 }.Select(m => Math.Log10(m) + k)).Where(t => t >= lo && t <= hi).ToList();
+        return all.Count > 8 ? all.Where(t => Math.Abs(t - Math.Round(t)) < 1e-9) : all;
     }
 
     private static string Number(double x) => x.ToString(Math.Abs(x) >= 1000 || x == 0 ? "0" : "G3", CultureInfo.InvariantCulture);
