@@ -141,7 +141,8 @@ public static class Recommender
         if (tested.Count < 2) return ([], "the family has no swept parameter to refine");
         if (chosen != null)
         {
-            var edge = boundaries.FirstOrDefault(b => b.Feasible == chosen);
+            // The boundary worth refining lies on the side the preference pulls towards (fewer bytes, for compression).
+            var edge = boundaries.Where(b => b.Feasible == chosen).OrderBy(b => Preference(b.Infeasible, prefer, limits)).FirstOrDefault();
             return edge == null ? ([], "no tested boundary next to the chosen setting")
                 : (Between(edge.Feasible.Parameter!.Value, edge.Infeasible.Parameter!.Value), $"the boundary lies between the chosen setting and {edge.Infeasible.Defense} ({string.Join(", ", edge.Binding)} binds)");
         }

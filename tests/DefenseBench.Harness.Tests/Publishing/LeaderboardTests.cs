@@ -155,6 +155,22 @@ public sealed partial class LeaderboardTests : IDisposable
     }
 
     [Fact]
+    public void Cells_csv_alone_is_enough_and_provenance_then_says_what_it_does_not_know()
+    {
+        string folder = _temp["bare"];
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(SmallRun, CellsCsv.FileName), Path.Combine(folder, CellsCsv.FileName));
+
+        InProcess.Expect(0, "leaderboard", folder);
+        var doc = Load(folder);
+
+        Assert.Null(doc.Provenance.Matrix);
+        Assert.Equal("cpu", doc.Provenance.Device);
+        Assert.Equal(Load(Publish()).Boards.Single().Ranked.Select(e => e.Defense), doc.Boards.Single().Ranked.Select(e => e.Defense));
+        Assert.Contains("matrix: unknown", File.ReadAllText(Path.Combine(folder, "leaderboard.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_folder_without_cells_csv_or_a_bad_budget_exits_2()
     {
         Assert.Contains("does not exist", InProcess.Expect(2, "leaderboard", _temp.Path).Stderr, StringComparison.Ordinal);

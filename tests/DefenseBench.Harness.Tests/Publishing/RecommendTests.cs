@@ -51,6 +51,21 @@ public sealed class RecommendTests : IDisposable
         Assert.Contains("topk(keep=0.1,scope=layer,ef=on) does not (asr binds)", result.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("compression", 0.03, 0.1)]
+    [InlineData("utility", 0.1, 0.5)]
+    public void The_suggested_sweep_refines_the_boundary_the_preference_pulls_towards(string prefer, double low, double high)
+    {
+        // keep=0.1 alone is feasible: keep=0.03 costs too much (more compression lies below), keep=0.5 leaks too much
+        // (less utility drop lies above).
+        var result = InProcess.Expect(0, "recommend", Sweep(), "--max", "asr=0.7", "--max", "utility_drop=0.01", "--prefer", prefer, "--json");
+        var sweep = Answer(result).GetProperty("sweep_values").EnumerateArray().Select(v => v.GetDouble()).ToList();
+
+        Assert.Equal("topk(keep=0.1,scope=layer,ef=on)", Answer(result).GetProperty("chosen").GetProperty("defense").GetString());
+        Assert.Equal(4, sweep.Count);
+        Assert.All(sweep, v => Assert.InRange(v, low, high));
+    }
+
     [Fact]
     public void Preferring_utility_picks_the_smallest_drop_among_feasible_settings()
     {
