@@ -14,6 +14,9 @@ public static class RecommendationReport
         var text = new StringBuilder();
         text.Append($"family {r.Family}{(r.Parameter == null ? "" : $", swept parameter {r.Parameter}")}; limits: {string.Join(", ", r.Limits)} ")
             .Append("(leakage: the upper end of the 95 % interval over seeds, worst case over attacks)\n\n");
+        if (r.AlsoVaries.Count > 0)
+            text.Append($"note: {string.Join(", ", r.AlsoVaries)} also vary among these settings, so neighbours in {r.Parameter} may differ in more than {r.Parameter}; " +
+                        "for a clean boundary, recommend from a run that sweeps one parameter\n\n");
         foreach (var c in r.Candidates)
         {
             text.Append(c.Feasible ? "  ok   " : "  no   ").Append(c.Defense);
@@ -35,6 +38,8 @@ public static class RecommendationReport
         else text.Append("no tested setting meets every limit\n");
         foreach (var b in r.Boundaries)
             text.Append($"boundary: {b.Feasible.Defense} meets the limits, {b.Infeasible.Defense} does not ({string.Join(", ", b.Binding)} binds)\n");
+        if (snippet.Length == 0 && r.SweepReason.Length > 0 && r.Chosen == null)
+            text.Append($"\n{r.SweepReason}\n");
         if (snippet.Length > 0)
             text.Append($"\n{r.SweepReason}; to sweep it more finely, run this matrix:\n\n{snippet}");
         return text.ToString();

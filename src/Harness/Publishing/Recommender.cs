@@ -1,5 +1,6 @@
 using System.Globalization;
 using DefenseBench.Core.Components;
+using DefenseBench.Defenses;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 
@@ -61,7 +62,11 @@ public sealed record Recommendation(
     Candidate? Chosen,
     IReadOnlyList<Boundary> Boundaries,
     IReadOnlyList<double> SweepValues,
-    string SweepReason);
+    string SweepReason)
+{
+    /// <summary>Other parameters that differ among the family's settings: boundaries then compare settings that differ in more than one way.</summary>
+    public IReadOnlyList<string> AlsoVaries { get; init; } = [];
+}
 
 /// <summary>
 /// The system designer's question (issue: publishing and choosing): which setting of a defence family keeps every
@@ -88,8 +93,11 @@ public static class Recommender
             throw new InputException($"no cell of {family} reports {l.Metric}", "limit a metric the run measured (cells.csv's non-empty columns), or run the matrix with `utility` for utility_drop");
 
         var names = settings.Select(s => DefenseName.Parse(s.Key)).ToList();
-        var swept = names[0].Parameters.Select(p => (p.Stage, p.Name)).Distinct()
-            .FirstOrDefault(p => names.Select(n => n.Value(p.Stage, p.Name)).Distinct().Count() > 1);
+        // The swept parameter: the one with the most distinct values (keep, z, ...); others that vary are reported.
+        var varying = names[0].Parameters.Select(p => (p.Stage, p.Name)).Distinct()
+            .Select(p => (Key: p, Count: names.Select(n => n.Value(p.Stage, p.Name)).Distinct().Count())).Where(p => p.Count > 1)
+            .OrderByDescending(p => p.Count).Select(p => p.Key).ToList();
+        var swept = varying.FirstOrDefault();
         string? parameter = swept == default ? null : swept.Name;
         var candidates = settings
             .Select(s => new Candidate(s.Key, parameter == null ? null : Number(DefenseName.Parse(s.Key).Value(swept.Stage, swept.Name)),
@@ -107,7 +115,12 @@ public static class Recommender
             boundaries.Add(new Boundary(yes, no, no.Violations.Select(v => v.Metric).ToList()));
         }
         var (sweep, reason) = Sweep(candidates, chosen, boundaries, prefer, limits);
-        return new Recommendation(family, parameter, prefer, limits, candidates, chosen, boundaries, sweep, reason);
+        var allowed = sweep.Where(v => InDomain(swept.Stage, swept.Name, v)).ToList();
+        if (allowed.Count == 0 && sweep.Count > 0) reason = $"the values to try next ({string.Join(", ", sweep.Select(v => ParameterSpec.FormatReal(v)))}) lie outside what {swept.Stage} accepts for {swept.Name}";
+        return new Recommendation(family, parameter, prefer, limits, candidates, chosen, boundaries, allowed, reason)
+        {
+            AlsoVaries = varying.Skip(1).Select(p => p.Name).ToList(),
+        };
     }
 
     /// <summary>
@@ -158,6 +171,13 @@ public static class Recommender
         bool lowEnd = (Read(tested[0]) ?? double.MaxValue) <= (Read(tested[^1]) ?? double.MaxValue);
         var (end, next) = lowEnd ? (tested[0].Parameter!.Value, tested[1].Parameter!.Value) : (tested[^1].Parameter!.Value, tested[^2].Parameter!.Value);
         return (Beyond(end, next), $"no tested setting is feasible; every one fails {first}, least at the {(lowEnd ? "smallest" : "largest")} tested value");
+    }
+
+    /// <summary>Whether the defence's catalog entry accepts <paramref name="value"/> for the parameter (unknown ones pass).</summary>
+    private static bool InDomain(string stage, string name, double value)
+    {
+        if (!DefenseCatalog.All.TryGet(stage, out var info) || info.Parameters.FirstOrDefault(p => p.Name == name) is not { } spec) return true;
+        return (spec.MinExclusive ? value > spec.Min : value >= spec.Min) && (spec.MaxExclusive ? value < spec.Max : value <= spec.Max);
     }
 
     private static string Failing(Candidate c) => string.Join("+", c.Violations.Select(v => v.Metric));

@@ -103,6 +103,29 @@ public sealed class RecommendTests : IDisposable
     }
 
     [Fact]
+    public void A_sweep_is_never_suggested_outside_what_the_defence_accepts()
+    {
+        // The largest tested keep leaks least, so the sweep would continue above keep = 1, which top-k rejects.
+        string folder = Folder(Setting(0.25, 0.01, 20000, 0.9, 0.91, 0.92), Setting(0.5, 0.005, 40000, 0.8, 0.81, 0.82), Setting(1, 0, 53704, 0.6, 0.61, 0.62));
+
+        var result = InProcess.Expect(1, "recommend", folder, "--max", "asr=0.1");
+
+        Assert.Contains("lie outside what topk accepts for keep", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("blocks:", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Settings_that_differ_in_another_parameter_too_are_flagged()
+    {
+        string folder = Folder(Setting(0.1, 0.005, 10800, 0.3, 0.31, 0.32),
+            Setting(0.5, 0.001, 40000, 0.6, 0.61, 0.62).Select(r => r with { Defense = "topk(keep=0.5,scope=global,ef=on)" }));
+
+        var result = InProcess.Expect(0, "recommend", folder, "--max", "asr=0.5");
+
+        Assert.Contains("note: scope also vary", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void When_leakage_and_utility_fail_on_either_side_the_sweep_fills_the_gap()
     {
         // keep=0.1 leaks too much, keep=0.03 costs too much: the answer lies between them, if anywhere.
