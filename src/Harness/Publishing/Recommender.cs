@@ -159,18 +159,35 @@ public static class Recommender
             return edge == null ? ([], "no tested boundary next to the chosen setting")
                 : (Between(edge.Feasible.Parameter!.Value, edge.Infeasible.Parameter!.Value), $"the boundary lies between the chosen setting and {edge.Infeasible.Defense} ({string.Join(", ", edge.Binding)} binds)");
         }
-        bool LeakageFails(Candidate c) => c.Violations.Any(v => limits.First(l => l.Metric == v.Metric).Leakage);
-        for (int i = 0; i + 1 < tested.Count; i++)
-            if (LeakageFails(tested[i]) != LeakageFails(tested[i + 1]))
-                return (Between(tested[i].Parameter!.Value, tested[i + 1].Parameter!.Value),
-                    $"no tested setting is feasible; between {tested[i].Defense} and {tested[i + 1].Defense} the failing limit changes from {Failing(tested[i])} to {Failing(tested[i + 1])}");
+        bool Fails(Candidate c, bool leakage) => c.Violations.Any(v => limits.First(l => l.Metric == v.Metric).Leakage == leakage);
+        var kinds = tested.Select(c => (Leakage: Fails(c, true), Cost: Fails(c, false))).ToList();
+        // Some settings meet the leakage limits and others the cost limits: the answer, if any, lies between the
+        // nearest such pair.
+        var pair = Enumerable.Range(0, tested.Count).Where(i => !kinds[i].Leakage)
+            .SelectMany(i => Enumerable.Range(0, tested.Count).Where(j => !kinds[j].Cost).Select(j => (I: i, J: j)))
+            .OrderBy(p => Math.Abs(p.I - p.J)).FirstOrDefault((I: -1, J: -1));
+        if (pair.I >= 0)
+            return (Between(tested[pair.I].Parameter!.Value, tested[pair.J].Parameter!.Value),
+                $"no tested setting is feasible; {tested[pair.I].Defense} meets the leakage limits and {tested[pair.J].Defense} the cost limits");
         // Every setting fails the same kind of limit: extend the range on the side where that limit is closest to being met.
-        bool leakageEverywhere = tested.All(LeakageFails);
+        bool leakageEverywhere = kinds.All(k => k.Leakage);
         var first = tested[0].Checks.First(c => !c.Met && limits.First(l => l.Metric == c.Metric).Leakage == leakageEverywhere).Metric;
         double? Read(Candidate c) => c.Checks.First(x => x.Metric == first).Upper;
         bool lowEnd = (Read(tested[0]) ?? double.MaxValue) <= (Read(tested[^1]) ?? double.MaxValue);
-        var (end, next) = lowEnd ? (tested[0].Parameter!.Value, tested[1].Parameter!.Value) : (tested[^1].Parameter!.Value, tested[^2].Parameter!.Value);
-        return (Beyond(end, next), $"no tested setting is feasible; every one fails {first}, least at the {(lowEnd ? "smallest" : "largest")} tested value");
+        var endKind = lowEnd ? kinds[0] : kinds[^1];
+        if (!(endKind.Leakage && endKind.Cost))
+        {
+            var (end, next) = lowEnd ? (tested[0].Parameter!.Value, tested[1].Parameter!.Value) : (tested[^1].Parameter!.Value, tested[^2].Parameter!.Value);
+            return (Beyond(end, next), $"no tested setting is feasible; every one fails {first}, least at the {(lowEnd ? "smallest" : "largest")} tested value");
+        }
+        // The end that fails {first} least breaks the other kind of limit too: the limits conflict over the tested range.
+        // The closest approach lies where the other kind starts to fail; sweeping there shows how close the two come.
+        for (int i = 0; i + 1 < tested.Count; i++)
+            if (leakageEverywhere ? kinds[i].Cost != kinds[i + 1].Cost : kinds[i].Leakage != kinds[i + 1].Leakage)
+                return (Between(tested[i].Parameter!.Value, tested[i + 1].Parameter!.Value),
+                    $"no tested setting is feasible and the limits conflict: every one fails {first}, and those that fail it least " +
+                    $"also fail {string.Join("+", (lowEnd ? tested[0] : tested[^1]).Violations.Select(v => v.Metric).Where(m => m != first))}; the closest approach lies between {tested[i].Defense} and {tested[i + 1].Defense}, where that starts");
+        return ([], $"no tested setting is feasible and every one fails both leakage and cost limits; no sweep of {tested[0].Defense.Split('(')[0]} looks promising");
     }
 
     /// <summary>Whether the defence's catalog entry accepts <paramref name="value"/> for the parameter (unknown ones pass).</summary>

@@ -126,6 +126,20 @@ public sealed class RecommendTests : IDisposable
     }
 
     [Fact]
+    public void When_the_least_leaky_settings_also_cost_too_much_the_sweep_looks_where_the_cost_starts_to_fail()
+    {
+        // asr <= 0.1 fails everywhere; keep = 0.01, which leaks least, also breaks utility_drop <= 0.01, so no value below
+        // it can help: the sweep refines the gap between 0.1 (cost met) and 0.03 (cost broken).
+        var result = InProcess.Expect(1, "recommend", Sweep(), "--max", "asr=0.1", "--max", "utility_drop=0.01", "--json");
+        var answer = Answer(result);
+        var sweep = answer.GetProperty("sweep_values").EnumerateArray().Select(v => v.GetDouble()).ToList();
+
+        Assert.Contains("the limits conflict", answer.GetProperty("sweep_reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, sweep.Count);
+        Assert.All(sweep, v => Assert.InRange(v, 0.03, 0.1));
+    }
+
+    [Fact]
     public void When_leakage_and_utility_fail_on_either_side_the_sweep_fills_the_gap()
     {
         // keep=0.1 leaks too much, keep=0.03 costs too much: the answer lies between them, if anywhere.
