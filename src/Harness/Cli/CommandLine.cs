@@ -24,6 +24,9 @@ public static class CommandLine
             MergeCommand.Create(output, args),
             DoctorCommand.Create(output, error),
             AttackCommand.Create(output),
+            PrivacyCommand.Create(output),
+            LeaderboardCommand.Create(output),
+            RecommendCommand.Create(output),
         };
         var libtorch = new Option<string?>(LibTorch.OptionName)
         {

@@ -35,6 +35,9 @@ public sealed class CliTests : IDisposable
     [InlineData("Check the installation", "doctor", "--help")]
     [InlineData("Time the cells of a matrix", "bench", "matrix", "--help")]
     [InlineData("Run a label attack on an update captured", "attack", "--help")]
+    [InlineData("Opacus's conventions", "privacy", "--help")]
+    [InlineData("Publish a leaderboard", "leaderboard", "--help")]
+    [InlineData("Choose a defence's parameter", "recommend", "--help")]
     public void Help_exits_0_and_describes_the_command(string description, params string[] args)
     {
         var help = InProcess.Expect(0, args);

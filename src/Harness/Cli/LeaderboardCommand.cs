@@ -1,0 +1,51 @@
+using System.CommandLine;
+using DefenseBench.Harness.Publishing;
+using DefenseBench.Harness.Results;
+
+namespace DefenseBench.Harness.Cli;
+
+internal static class LeaderboardCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var dir = new Argument<string>("results") { Description = "a results folder with cells.csv (manifest.json, when there, adds provenance)" };
+        var outDir = new Option<string?>("--out") { Description = "where to write leaderboard.md, .html and .json (default: the results folder)" };
+        var budget = new Option<string>("--budget")
+        {
+            Description = "the utility budget a ranked setting must meet, METRIC<=VALUE or METRIC>=VALUE, or none",
+            DefaultValueFactory = _ => Budget.Default.ToString().Replace(" ", "", StringComparison.Ordinal),
+        };
+        var previous = new Option<string?>("--previous") { Description = "an earlier leaderboard.json to diff against (rank moves, added and removed settings, numbers beyond tolerance)" };
+        var command = new Command("leaderboard",
+            "Publish a leaderboard from a finished run: defence settings ranked by worst-case leakage over attacks among those within the utility budget, " +
+            "with 95 % intervals, ε, utility drop, bytes on the wire and provenance, as Markdown, a self-contained HTML page and JSON.")
+        {
+            dir, outDir, budget, previous,
+        };
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetValue(dir)!;
+            var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            var manifest = Manifest.TryLoad(folder);
+            var limit = Budget.Parse(parse.GetValue(budget)!);
+            var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), limit.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, limit));
+            if (parse.GetValue(previous) is { } old)
+                doc = doc with { Diff = LeaderboardDiff.Compare(Path.GetFileName(old), LeaderboardDocument.Load(old), doc) };
+            string target = parse.GetValue(outDir) ?? folder;
+            Directory.CreateDirectory(target);
+            File.WriteAllText(Path.Combine(target, LeaderboardDocument.FileName), doc.Serialise());
+            File.WriteAllText(Path.Combine(target, "leaderboard.md"), LeaderboardPages.Markdown(doc));
+            File.WriteAllText(Path.Combine(target, "leaderboard.html"), LeaderboardPages.Html(doc));
+            foreach (var board in doc.Boards)
+            {
+                output.WriteLine($"{board.Scenario}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");
+                foreach (var e in board.Ranked.Take(5))
+                    output.WriteLine($"  {(e.SharedRank ? "=" : " ")}{e.Rank,-3} {e.Defense}  worst {Leaderboard.Show(e.Worst.Leakage)} ({e.Worst.Attack})");
+            }
+            if (doc.Diff != null) output.Write(LeaderboardPages.DiffMarkdown(doc.Diff));
+            output.WriteLine($"wrote leaderboard.md, leaderboard.html and leaderboard.json in {target}");
+            return 0;
+        });
+        return command;
+    }
+}
