@@ -82,7 +82,10 @@ public sealed class Lbfgs(IReadOnlyList<Tensor> parameters, double lr) : IDispos
     private Tensor TwoLoop(Tensor grad, Tensor previousDirection, double t)
     {
         var y = grad - _previousGrad!;
-        var s = previousDirection * t;
+        // Every Scalar here is explicit and kept alive by `using`: an implicit one can be finalised while libtorch still
+        // reads it, a rare "Exception raised from toFloat" over the many steps of a reconstruction.
+        using var step = t.ToScalar();
+        var s = previousDirection.mul(step);
         double ys = y.dot(s).item<float>();
         if (ys > 1e-10)
         {
@@ -101,15 +104,18 @@ public sealed class Lbfgs(IReadOnlyList<Tensor> parameters, double lr) : IDispos
         {
             alpha[i] = _history[i].Step.dot(q).item<float>() * _history[i].Ro;
             if (!FitsFloat(alpha[i])) return SteepestDescent(grad);
-            q.add_(_history[i].Dir, alpha: -alpha[i]);
+            using var a = (-alpha[i]).ToScalar();
+            q.add_(_history[i].Dir, a);
         }
         if (!FitsFloat(_hDiag)) return SteepestDescent(grad);
-        var r = q * _hDiag;
+        using var diagonal = _hDiag.ToScalar();
+        var r = q.mul(diagonal);
         for (int i = 0; i < _history.Count; i++)
         {
             double beta = _history[i].Dir.dot(r).item<float>() * _history[i].Ro;
             if (!FitsFloat(alpha[i] - beta)) return SteepestDescent(grad);
-            r.add_(_history[i].Step, alpha: alpha[i] - beta);
+            using var b = (alpha[i] - beta).ToScalar();
+            r.add_(_history[i].Step, b);
         }
         return r;
     }
@@ -135,10 +141,11 @@ public sealed class Lbfgs(IReadOnlyList<Tensor> parameters, double lr) : IDispos
     private void AddToParameters(Tensor direction, double t)
     {
         long offset = 0;
+        using var step = t.ToScalar();
         foreach (var p in parameters)
         {
             long n = p.numel();
-            p.add_(direction.narrow(0, offset, n).view_as(p), alpha: t);
+            p.add_(direction.narrow(0, offset, n).view_as(p), step);
             offset += n;
         }
     }

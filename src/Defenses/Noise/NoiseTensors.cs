@@ -17,17 +17,19 @@ public static class NoiseTensors
     public static Tensor Draw(NoiseDistribution distribution, Tensor like, double scale, Rng rng)
     {
         using var generator = new Generator((ulong)rng.NextTorchSeed(), torch.CPU);
+        using var factor = scale.ToScalar(); // explicit and kept alive (see PerExampleGradients.ClippedSum)
+        using var one = 1.0.ToScalar();
         Tensor noise;
         if (distribution == NoiseDistribution.Gaussian)
         {
-            noise = torch.randn(like.shape, dtype: ScalarType.Float64, generator: generator).mul_(scale);
+            noise = torch.randn(like.shape, dtype: ScalarType.Float64, generator: generator).mul_(factor);
         }
         else
         {
             // The difference of two Exp(1) draws is Laplace(0, 1); 1 − U lies in (0, 1], so every logarithm is finite.
-            var first = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(1).log_();
-            var second = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(1).log_();
-            noise = first.sub_(second).mul_(scale);
+            var first = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one).log_();
+            var second = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one).log_();
+            noise = first.sub_(second).mul_(factor);
         }
         return noise.to(like.dtype).to(like.device);
     }

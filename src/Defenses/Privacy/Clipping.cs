@@ -19,7 +19,9 @@ public static class Clipping
     {
         if (double.IsPositiveInfinity(clip)) return update;
         double factor = Factor(Norm(update), clip);
-        return factor == 1.0 ? update : update.Map((_, t) => t * factor);
+        if (factor == 1.0) return update;
+        using var scale = factor.ToScalar(); // explicit and kept alive (see PerExampleGradients.ClippedSum)
+        return update.Map((_, t) => t.mul(scale));
     }
 
     /// <summary>Each tensor t scaled by min(1, C/‖t‖) on its own; tensors already inside the ball are kept as they are.</summary>
@@ -29,7 +31,9 @@ public static class Clipping
         return update.Map((_, t) =>
         {
             double factor = Factor(Math.Sqrt(t.to(ScalarType.Float64).square().sum().item<double>()), clip);
-            return factor == 1.0 ? t : t * factor;
+            if (factor == 1.0) return t;
+            using var scale = factor.ToScalar();
+            return t.mul(scale);
         });
     }
 }

@@ -25,9 +25,10 @@ public sealed class DpSgd(double clip, double noiseMultiplier) : GaussianMechani
     public LocalGradient Gradient(Rng rng) => (model, parameters, batch) =>
     {
         if (double.IsPositiveInfinity(Clip)) return LocalTraining.MeanLossGradient(model, parameters, batch);
-        double size = batch.Labels.shape[0];
+        // An explicit, kept-alive Scalar (see PerExampleGradients.ClippedSum).
+        using var size = ((double)batch.Labels.shape[0]).ToScalar();
         var sums = PerExampleGradients.ClippedSum(model, parameters, batch, Clip);
-        return sums.Select(sum => NoiseMultiplier == 0 ? sum / size : (sum + NoiseTensors.Gaussian(sum, NoiseMultiplier * Clip, rng)) / size).ToArray();
+        return sums.Select(sum => NoiseMultiplier == 0 ? sum.div(size) : sum.add(NoiseTensors.Gaussian(sum, NoiseMultiplier * Clip, rng)).div_(size)).ToArray();
     };
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>

@@ -26,11 +26,16 @@ public static class PerExampleGradients
     public static Tensor[] ClippedSum(Classifier model, Tensor[] parameters, Batch batch, double clip, int? chunkSize = null)
     {
         var sums = parameters.Select(p => torch.zeros_like(p).detach()).ToArray();
+        // Explicit Scalars kept alive by `using`: an implicit one may be finalised while libtorch still reads it, which
+        // over thousands of DP-SGD steps showed up as rare "Exception raised from toFloat" failures.
+        using var clipNorm = clip.ToScalar();
+        using var epsilon = 1e-6.ToScalar();
+        using var one = 1.0.ToScalar();
         foreach (var chunk in Compute(model, parameters, batch, chunkSize))
         {
             using var scope = torch.NewDisposeScope();
             var squared = chunk.Select(g => g.flatten(1).square().sum(1)).Aggregate((a, b) => a + b);
-            var factor = (clip / (squared.sqrt() + 1e-6)).clamp_max(1.0);
+            var factor = squared.sqrt().add_(epsilon).reciprocal_().mul_(clipNorm).clamp_max(one);
             for (int i = 0; i < sums.Length; i++)
                 sums[i].add_(torch.tensordot(factor, chunk[i], [0], [0]));
         }
