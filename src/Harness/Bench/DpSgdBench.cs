@@ -81,11 +81,7 @@ public static class DpSgdBench
                 if (r >= 0) times[w].Add(clock.Elapsed.TotalMilliseconds);
             }
         }
-        return times.Select(t =>
-        {
-            t.Sort();
-            return t.Count % 2 == 1 ? t[t.Count / 2] : (t[t.Count / 2 - 1] + t[t.Count / 2]) / 2;
-        }).ToArray();
+        return times.Select(Timing.Median).ToArray();
     }
 
     public static string Table(IEnumerable<DpSgdTiming> rows)

@@ -56,8 +56,7 @@ public static class IlrgBench
             work();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        var sorted = times.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return Timing.Median(times);
     }
 
     public static string Header => "model      dataset             C      B  gradient_ms  restore_ms  cell_ms  cell/gradient  lnacc";

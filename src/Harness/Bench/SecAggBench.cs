@@ -91,8 +91,8 @@ public static class SecAggBench
         };
         lines.AddRange(rounds.Select((r, i) =>
             $"{i + 1,3}  {Ms(r.Encode),9}  {Ms(r.Protocol.Keys),7}  {Ms(r.Protocol.Masking),10}  {Ms(r.Protocol.Unmasking),9}  {Ms(r.Decode),9}  {Ms(r.Total),8}  {(r.Exact ? "yes" : "NO")}"));
-        var totals = rounds.Select(r => r.Total.TotalMilliseconds).Order().ToArray();
-        lines.Add(string.Create(CultureInfo.InvariantCulture, $"median total: {totals[totals.Length / 2]:F0} ms over {totals.Length} rounds ({Environment.ProcessorCount} cores)"));
+        lines.Add(string.Create(CultureInfo.InvariantCulture,
+            $"median total: {Timing.Median(rounds.Select(r => r.Total.TotalMilliseconds).ToArray()):F0} ms over {rounds.Count} rounds ({Environment.ProcessorCount} cores)"));
         lines.Add(string.Create(CultureInfo.InvariantCulture,
             $"mask PRG on one core: AES-256-CTR keystream {prg.KeystreamMBps:F0} MB/s; residues mod 2^32 added into a vector {prg.MaskMBps:F0} MB/s of keystream"));
         return string.Join("\n", lines) + "\n";
