@@ -29,6 +29,10 @@ public static class AttackCatalog
     private static readonly ParameterSpec KWarmup = ParameterSpec.Integer("k_warmup", 0,
         "DLM: optimiser steps with k held at k_init before it is learned too (0: learned from the start, as the DLM code)", 0, 10_000_000);
 
+    private static readonly ParameterSpec KForm = ParameterSpec.Choice("objective", "update",
+        "DLM's distance: update, k0^2 * |grad'/k - dW|^2 (the dummy update with learned rate 1/k against dW; k -> 0 is no minimum); delta, |grad' - k * dW|^2 (the DLM code's, which k -> 0 with a vanishing dummy gradient also minimises)",
+        "update", "delta");
+
     private static readonly ParameterSpec Labels = ParameterSpec.Choice("labels", "auto",
         "joint: soft labels optimised with the inputs; idlg: the label from the last layer's sign (B = 1); auto: idlg when B = 1, else joint",
         "auto", "joint", "idlg");
@@ -59,8 +63,9 @@ public static class AttackCatalog
         .Add("idlg", "iDLG: the label of a single image from the last layer's sign, then the input by DLG's gradient matching",
             ReconstructionOptions.Parameters, v => new Idlg(ReconstructionOptions.From(v)))
         .Add("dlm", "DLM: inputs, labels and k by matching k * (W_old - W_new), k standing in for the unknown 1/lr",
-            [.. ReconstructionOptions.Parameters, KInit, KRelative, KWarmup, Labels],
-            v => new Dlm(ReconstructionOptions.From(v), v.Real("k_init"), v.Switch("k_relative"), v.Integer("k_warmup"), LabelModeOf(v)))
+            [.. ReconstructionOptions.Parameters, KInit, KRelative, KWarmup, Labels, KForm],
+            v => new Dlm(ReconstructionOptions.From(v), v.Real("k_init"), v.Switch("k_relative"), v.Integer("k_warmup"), LabelModeOf(v),
+                v.Choice("objective") == "delta" ? DlmForm.Delta : DlmForm.Update))
         .Add("dlm-plus", "DLM+: inputs (and labels) by the scale-free match of per-tensor-norm-normalised updates",
             [.. ReconstructionOptions.Parameters, Labels], v => new DlmPlus(ReconstructionOptions.From(v), LabelModeOf(v)));
 

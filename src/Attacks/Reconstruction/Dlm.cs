@@ -8,15 +8,17 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// k·ΔW with the scalar k learned jointly (it stands in for 1/η). It never reads η; <see cref="Reference"/> reports
 /// the true 1/η (1 for a FedSGD gradient) beside k's final value only for the results file. With
 /// <paramref name="relative"/> the start k_init is a multiple of the true 1/η, the DLM paper's experiment of starting
-/// a known distance away; that reads η to place the start and nothing else.
+/// a known distance away; that reads η to place the start and nothing else. <paramref name="form"/> chooses the
+/// distance: the code's ‖∇' − k·ΔW‖², or (the default) the same zeros weighted so that k → 0 is no minimum.
 /// </summary>
-public sealed class Dlm(ReconstructionOptions options, double kInit, bool relative, int kWarmup, LabelMode labels) : ReconstructionAttack(options)
+public sealed class Dlm(ReconstructionOptions options, double kInit, bool relative, int kWarmup, LabelMode labels, DlmForm form = DlmForm.Update)
+    : ReconstructionAttack(options)
 {
     public override string Id => "dlm";
     protected override LabelMode Labels => labels;
 
     protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) =>
-        new ScaledMatch(upload, relative ? kInit * TrueK(info.Protocol) : kInit, kWarmup);
+        new ScaledMatch(upload, relative ? kInit * TrueK(info.Protocol) : kInit, kWarmup, form);
 
     protected override IReadOnlyDictionary<string, double> Reference(PublicInfo info) =>
         new Dictionary<string, double> { ["k_true"] = TrueK(info.Protocol) };

@@ -29,22 +29,36 @@ public sealed class GradientMatch(IReadOnlyList<Tensor> target) : MatchObjective
     public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(dummyGradients, target);
 }
 
+/// <summary>How DLM compares the dummy gradient with the weight delta (<see cref="MatchingLoss.Scaled"/>,
+/// <see cref="MatchingLoss.ScaledUpdate"/>).</summary>
+public enum DlmForm
+{
+    /// <summary>k₀²·‖∇'/k − ΔW‖²: the dummy update with learned rate 1/k against ΔW (no k → 0 minimum).</summary>
+    Update,
+
+    /// <summary>‖∇' − k·ΔW‖², the DLM code's D, which a vanishing dummy gradient with k → 0 also minimises.</summary>
+    Delta,
+}
+
 /// <summary>
-/// DLM: ‖∇' − k·ΔW‖² with k learned from its start, after <c>frozenSteps</c> steps with k held there. k is optimised as
-/// k = k_init·exp(u) from u = 0: ∂D/∂k carries ΔW = η·∇, so it is about η times smaller than the pixels' gradient and
-/// a raw k barely moves (measured: 60 → 78 in 80 L-BFGS steps towards 100); ∂D/∂u = k·∂D/∂k is of the pixels' order,
-/// and k stays positive, as 1/η is.
+/// DLM: the dummy gradient against k·ΔW with k learned from its start k₀, after <c>frozenSteps</c> steps with k held
+/// there, in either <see cref="DlmForm"/>; both equal DLG's D at k = k₀ = 1/η. k is optimised as k = k₀·exp(u) from
+/// u = 0: ∂D/∂k carries ΔW = η·∇, so it is about η times smaller than the pixels' gradient and a raw k barely moves
+/// (measured: 60 → 78 in 80 L-BFGS steps towards 100); ∂D/∂u = k·∂D/∂k is of the pixels' order, and k stays
+/// positive, as 1/η is.
 /// </summary>
 public sealed class ScaledMatch : MatchObjective
 {
     private readonly IReadOnlyList<Tensor> _delta;
     private readonly double _kInit;
+    private readonly DlmForm _form;
     private readonly Parameter _logScale;
 
-    public ScaledMatch(IReadOnlyList<Tensor> delta, double kInit, int frozenSteps = 0)
+    public ScaledMatch(IReadOnlyList<Tensor> delta, double kInit, int frozenSteps = 0, DlmForm form = DlmForm.Update)
     {
         _delta = delta;
         _kInit = kInit;
+        _form = form;
         FrozenSteps = frozenSteps;
         _logScale = new Parameter(torch.zeros([], device: delta[0].device));
     }
@@ -55,7 +69,9 @@ public sealed class ScaledMatch : MatchObjective
 
     private Tensor K => _logScale.exp() * _kInit;
 
-    public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Scaled(dummyGradients, _delta, K);
+    public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => _form == DlmForm.Update
+        ? MatchingLoss.ScaledUpdate(dummyGradients, _delta, K, _kInit)
+        : MatchingLoss.Scaled(dummyGradients, _delta, K);
 
     public override IReadOnlyDictionary<string, double> Report() => new Dictionary<string, double> { ["k_final"] = K.detach().cpu().item<float>() };
 }

@@ -25,6 +25,15 @@ public static class MatchingLoss
     public static Tensor Scaled(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k) =>
         Sum(dummy.Zip(delta, (g, d) => (g - k * d).square().sum()));
 
+    /// <summary>
+    /// DLM matched as an update: D = k₀²·Σ_l ‖∇'_l/k − ΔW_l‖², the dummy update η̂·∇' with the learned rate η̂ = 1/k
+    /// against ΔW, in gradient units through the start k₀. It is <see cref="Scaled"/> weighted by (k₀/k)²: the same
+    /// zeros (∇' = k·ΔW), the same value at k = k₀, but a vanishing dummy gradient with k → 0 no longer drives D to 0
+    /// (it leaves k₀²·‖ΔW‖²), so k cannot collapse to that degenerate minimum of the code's objective.
+    /// </summary>
+    public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, double kStart) =>
+        Scaled(dummy, delta, k) * (kStart / k).square();
+
     /// <summary>ν(G) = mean_l ‖G_l‖₂: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>
     public static Tensor MeanNorm(IReadOnlyList<Tensor> tensors) => torch.stack(tensors.Select(t => t.norm()).ToArray()).mean();
 

@@ -55,6 +55,60 @@ public sealed class MatchingLossTests
     }
 
     [Theory]
+    [InlineData(DlmForm.Update)]
+    [InlineData(DlmForm.Delta)]
+    public void Both_dlm_forms_equal_dlg_loss_with_k_at_its_start_one_over_the_learning_rate(DlmForm form)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (delta, dummy) = Draw(5);
+        var gradient = Dlg.Gradient(delta, UpdateKind.WeightDelta, new FedAvg(1, LearningRate));
+
+        double dlg = Value(new GradientMatch(gradient).Loss(dummy));
+
+        Assert.Equal(dlg, Value(new ScaledMatch(delta, 1 / LearningRate, form: form).Loss(dummy)), dlg * 1e-5);
+    }
+
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(1.7)]
+    [InlineData(40.0)]
+    public void The_update_form_is_the_delta_form_weighted_by_the_squared_ratio_of_start_to_k_and_shares_its_zeros(double k)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (delta, dummy) = Draw(6);
+        const double start = 1 / LearningRate;
+        using var kTensor = torch.tensor((float)(k * start));
+
+        double byDelta = Value(MatchingLoss.Scaled(dummy, delta, kTensor));
+        double byUpdate = Value(MatchingLoss.ScaledUpdate(dummy, delta, kTensor, start));
+        var exact = delta.Select(d => d * (k * start)).ToArray();
+
+        Assert.Equal(byDelta / (k * k), byUpdate, byUpdate * 1e-5);
+        Assert.Equal(0, Value(MatchingLoss.ScaledUpdate(exact, delta, kTensor, start)), 1e-9);
+    }
+
+    [Fact]
+    public void A_vanishing_dummy_gradient_with_k_towards_zero_minimises_the_delta_form_but_not_the_update_form()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (delta, dummy) = Draw(7);
+        const double start = 1 / LearningRate;
+        double floor = delta.Sum(d => Value((d * start).square().sum())); // k₀²·‖ΔW‖²
+
+        foreach (double epsilon in new[] { 1e-2, 1e-4, 1e-6 })
+        {
+            // The code's objective falls with ε² along this path towards D = 0; the update form stays near k₀²·‖ΔW‖².
+            using var k = torch.tensor((float)(epsilon * start));
+            var vanishing = dummy.Select(g => g * epsilon).ToArray();
+            double byDelta = Value(MatchingLoss.Scaled(vanishing, delta, k));
+            double byUpdate = Value(MatchingLoss.ScaledUpdate(vanishing, delta, k, start));
+
+            Assert.True(byDelta < floor * epsilon, $"ε {epsilon}: delta form {byDelta:E3}, floor {floor:E3}");
+            Assert.True(byUpdate > floor * 0.1, $"ε {epsilon}: update form {byUpdate:E3}, floor {floor:E3}");
+        }
+    }
+
+    [Theory]
     [InlineData(1e-4)]
     [InlineData(0.37)]
     [InlineData(1.0)]

@@ -75,15 +75,31 @@ public sealed class ReconstructionAttackTests
         Assert.True(psnr[0] >= 30, $"PSNR {psnr[0]:F1} dB, extras {string.Join(";", outcome.Extras)}");
     }
 
-    [Fact]
-    public void Dlm_started_40_percent_below_one_over_the_learning_rate_learns_k_and_recovers_the_image()
+    // Trials 1 and 7 are victims on which the DLM code's objective collapses from either side (k → 0 in every probe).
+    [Theory]
+    [InlineData(0.6, 1)]
+    [InlineData(0.6, 7)]
+    [InlineData(1.4, 1)]
+    [InlineData(1.4, 7)]
+    public void Dlm_started_40_percent_away_from_one_over_the_learning_rate_learns_k_and_recovers_the_image(double start, int trial)
     {
         var spec = AttackRun.Scenario(1, LabelDistribution.Iid, OneStep);
 
-        var (outcome, psnr) = Run(Create("dlm", ("iterations", 100), ("k_init", 0.6), ("k_relative", true)), spec, 0);
+        var (outcome, psnr) = Run(Create("dlm", ("iterations", 100), ("k_init", start), ("k_relative", true)), spec, trial);
 
         Assert.InRange(outcome.Extras["k_final"], 99, 101);
         Assert.True(psnr[0] >= 30, $"PSNR {psnr[0]:F1} dB, extras {string.Join(";", outcome.Extras)}");
+    }
+
+    [Fact]
+    public void Dlm_with_the_code_objective_collapses_to_k_near_zero_on_a_victim_where_the_update_form_converges()
+    {
+        var spec = AttackRun.Scenario(1, LabelDistribution.Iid, OneStep);
+
+        var (outcome, psnr) = Run(Create("dlm", ("iterations", 100), ("k_init", 0.6), ("k_relative", true), ("objective", "delta")), spec, 1);
+
+        Assert.True(outcome.Extras["k_final"] < 1, $"k_final {outcome.Extras["k_final"]}");
+        Assert.True(psnr[0] < 20, $"PSNR {psnr[0]:F1} dB");
     }
 
     [Fact]
