@@ -16,7 +16,7 @@ internal static class MergeCommand
         var outDir = new Option<string>("--out") { Description = "the merged results folder", Required = true };
         var matrix = new Option<string?>("--matrix") { Description = "the matrix file the shards ran (default: the path their manifests record)" };
         var command = new Command("merge",
-            "Join the folders of a sharded run into one results folder (cells.csv in canonical order, manifest.json, plots/). " +
+            "Join the folders of a sharded run into one results folder (cells.csv in canonical order, manifest.json, plots/, images/). " +
             "Exit 0, 1 when some cell runs failed, 2 when the folders do not make one complete run.")
         {
             folders, outDir, matrix,
@@ -29,6 +29,7 @@ internal static class MergeCommand
             output.WriteLine($"merged {shards.Count} shard folder{(shards.Count == 1 ? "" : "s")} of {merged.Manifest.Matrix} into {target}: " +
                              $"{merged.Rows.Count} rows ({merged.Manifest.FailedRows} failed) in {Path.Combine(target, CellsCsv.FileName)}, " +
                              $"{merged.Plots.Count} plots in {Path.Combine(target, "plots")}");
+            if (merged.Images is { } index) output.WriteLine($"reconstructions: {index}");
             return merged.Manifest.FailedRows > 0 ? 1 : 0;
         });
         return command;

@@ -2,11 +2,12 @@ using DefenseBench.Core.Components;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
+using DefenseBench.Harness.Running;
 
 namespace DefenseBench.Harness.Sharding;
 
-/// <summary>What a merge wrote.</summary>
-public sealed record MergeResult(Manifest Manifest, IReadOnlyList<CellRow> Rows, IReadOnlyList<string> Plots);
+/// <summary>What a merge wrote: the manifest, the rows, the plots and, when some cell drew reconstructions, their index.</summary>
+public sealed record MergeResult(Manifest Manifest, IReadOnlyList<CellRow> Rows, IReadOnlyList<string> Plots, string? Images);
 
 /// <summary>
 /// Joins the folders of a sharded run into one results folder equal to an unsharded run's: every cell and seed of the
@@ -48,7 +49,13 @@ public static class ShardMerge
         var first = shards[0].Manifest;
         var matrix = LoadMatrix(matrixPath ?? first.MatrixPath, first) with { Seeds = first.Seeds };
         var rows = new List<CellRow>();
-        foreach (var (folder, _) in shards) rows.AddRange(CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName)));
+        var grids = new List<string>();
+        foreach (var (folder, _) in shards)
+        {
+            var shardRows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            rows.AddRange(shardRows);
+            grids.AddRange(shardRows.Select(r => Path.Combine(folder, Runner.ImagesFolder, ReconstructionGrid.FileName(r.CellId, r.Seed))).Where(File.Exists));
+        }
         CheckRows(matrix, rows);
         rows = RowOrder.Canonical(rows, matrix.Cells.Select(c => c.Id).ToArray());
 
@@ -72,7 +79,13 @@ public static class ShardMerge
         manifest.Save(target);
         string plots = Path.Combine(target, "plots");
         if (Directory.Exists(plots)) Directory.Delete(plots, recursive: true);
-        return new MergeResult(manifest, rows, PlotRenderer.RenderAll(rows, plots));
+        var rendered = PlotRenderer.RenderAll(rows, plots);
+        // Each shard drew the reconstruction grids of its own cells; the merged folder holds them all, indexed once.
+        string images = Path.Combine(target, Runner.ImagesFolder);
+        if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
+        if (grids.Count > 0) Directory.CreateDirectory(images);
+        foreach (string grid in grids) File.Copy(grid, Path.Combine(images, Path.GetFileName(grid)));
+        return new MergeResult(manifest, rows, rendered, ImageIndex.Write(rows, images));
     }
 
     private static void CheckSameRun(IReadOnlyList<(string Folder, Manifest Manifest)> shards)

@@ -66,6 +66,34 @@ public sealed class ShardMergeTests : IDisposable
     }
 
     [Fact]
+    public void Merge_joins_the_reconstruction_grids_of_every_shard_and_indexes_them()
+    {
+        string matrix = _temp.Write("pictures.yaml", """
+            name: pictures
+            seeds: 2
+            blocks:
+              - name: dlg
+                dataset: synthetic-mnist
+                model: dlg-lenet
+                batch_size: 1
+                labels: iid
+                attacks: [{dlg: {iterations: 1}}, {idlg: {iterations: 1}}]
+                defenses: [none]
+            """);
+        InProcess.Expect(0, "run", matrix, "--out", _temp["whole"], "--device", "cpu");
+        string shards = RunShards(matrix, 2);
+        Assert.All(Directory.GetDirectories(shards), d => Assert.Equal(2, Directory.GetFiles(Path.Combine(d, "images"), "*.png").Length));
+
+        var merge = InProcess.Expect(0, "merge", shards, "--out", _temp["merged"]);
+
+        Assert.Contains("reconstructions: ", merge.Stdout, StringComparison.Ordinal);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(_temp["merged"], "images"), "*.png").Length);
+        foreach (string file in Directory.GetFiles(Path.Combine(_temp["whole"], "images")).Select(f => Path.GetFileName(f)))
+            Assert.True(File.ReadAllBytes(Path.Combine(_temp["whole"], "images", file)).SequenceEqual(File.ReadAllBytes(Path.Combine(_temp["merged"], "images", file))),
+                $"images/{file} differs from the unsharded run's");
+    }
+
+    [Fact]
     public void Merge_refuses_shards_of_different_matrices()
     {
         string matrix = Matrix;

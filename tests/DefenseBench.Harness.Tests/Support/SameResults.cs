@@ -3,7 +3,7 @@ using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Tests.Support;
 
-/// <summary>Asserts that two results folders hold the same run: rows, row order, plots and verify outcome.</summary>
+/// <summary>Asserts that two results folders hold the same run: rows, row order, plots, reconstruction grids and their index, and verify outcome.</summary>
 public static partial class SameResults
 {
     /// <summary>Timing and device are what a shard may change; everything else in a row must be identical.</summary>
@@ -41,6 +41,14 @@ public static partial class SameResults
                 : File.ReadAllBytes(a).SequenceEqual(File.ReadAllBytes(b));
             Xunit.Assert.True(same, $"plot {plot} differs");
         }
+
+        string[] Images(string dir) => Directory.Exists(Path.Combine(dir, "images"))
+            ? Directory.GetFiles(Path.Combine(dir, "images")).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray()
+            : [];
+        Xunit.Assert.Equal(Images(expectedDir), Images(actualDir));
+        foreach (string image in Images(expectedDir))
+            Xunit.Assert.True(File.ReadAllBytes(Path.Combine(expectedDir, "images", image)).SequenceEqual(File.ReadAllBytes(Path.Combine(actualDir, "images", image))),
+                $"images/{image} differs");
 
         var verifyExpected = InProcess.Run("verify", matrixPath, "--results", expectedDir);
         var verifyActual = InProcess.Run("verify", matrixPath, "--results", actualDir);
