@@ -1,4 +1,5 @@
 using DefenseBench.Core.Federation;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DefenseBench.Attacks.Reconstruction;
@@ -17,6 +18,11 @@ public sealed class Dlg(ReconstructionOptions options) : ReconstructionAttack(op
         new GradientMatch(Gradient(upload, kind, info.Protocol));
 
     /// <summary>The gradient behind an upload when η is known: the upload itself (FedSGD), or ΔW·(1/η) (FedAvg).</summary>
-    public static IReadOnlyList<Tensor> Gradient(IReadOnlyList<Tensor> upload, UpdateKind kind, Protocol protocol) =>
-        kind == UpdateKind.WeightDelta && protocol is FedAvg avg ? upload.Select(t => t * (1.0 / avg.LearningRate)).ToArray() : upload;
+    public static IReadOnlyList<Tensor> Gradient(IReadOnlyList<Tensor> upload, UpdateKind kind, Protocol protocol)
+    {
+        if (kind != UpdateKind.WeightDelta || protocol is not FedAvg avg) return upload;
+        // An explicit Scalar, disposed after use: an implicit one may be finalised while libtorch still reads it.
+        using var rate = (1.0 / avg.LearningRate).ToScalar();
+        return upload.Select(t => t * rate).ToArray();
+    }
 }
