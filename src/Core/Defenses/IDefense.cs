@@ -24,6 +24,16 @@ public interface IClientDefenseSession : IDisposable
     Update Apply(Update upload, Rng rng);
 }
 
+/// <summary>
+/// An aggregation protocol whose clients send something other than their float32 values (secure aggregation sends
+/// keys, encrypted shares and a masked vector of residues): it says how many bytes one client sends in one round.
+/// </summary>
+public interface IWireProtocol
+{
+    /// <summary>The bytes one of <paramref name="clients"/> clients sends to upload <paramref name="values"/> values, with no dropouts.</summary>
+    long ClientBytes(long values, int clients);
+}
+
 /// <summary>An aggregation-side defence: after it, the server sees only the aggregate.</summary>
 public interface IAggregationDefense : IDefense
 {

@@ -22,6 +22,9 @@ public readonly record struct Modulus
 
     public bool IsPowerOfTwo => BitOperations.IsPow2(R);
 
+    /// <summary>Bytes that hold any residue in [0, R): ⌈bits(R − 1) / 8⌉, at least 1 (4 for R = 2^32).</summary>
+    public int ResidueBytes => Math.Max(1, (64 - BitOperations.LeadingZeroCount(R - 1) + 7) / 8);
+
     public ulong Add(ulong a, ulong b)
     {
         ulong s = a + b;

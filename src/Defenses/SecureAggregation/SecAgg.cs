@@ -17,7 +17,7 @@ public enum DropoutRound { Advertise, Share, Mask, Unmask, Any }
 /// Simulated dropouts remove a fraction of the clients in one round; the attacks are not told who dropped.
 /// </summary>
 public sealed class SecAgg(int? degree, double threshold, int modulusBits, int quantBits, double clip, double maxWeight,
-    double dropout, DropoutRound dropoutRound) : IAggregationDefense
+    double dropout, DropoutRound dropoutRound) : IAggregationDefense, IWireProtocol
 {
     public int? Degree { get; } = degree;
     public double Threshold { get; } = threshold;
@@ -48,6 +48,13 @@ public sealed class SecAgg(int? degree, double threshold, int modulusBits, int q
 
     /// <summary>t = ⌈threshold·k⌉ of a client's k neighbours, at least 1.</summary>
     public static int SharesNeeded(double fraction, int neighbours) => Math.Clamp((int)Math.Ceiling(fraction * neighbours - 1e-9), 1, neighbours);
+
+    /// <summary>
+    /// What a client sends in a round without dropouts (<see cref="SecAggWire"/>): its keys, sealed shares for each
+    /// neighbour, the masked vector of the values and its FedAvg weight, and one revealed share per neighbour.
+    /// </summary>
+    public long ClientBytes(long values, int clients) =>
+        SecAggWire.ClientBytes(values + 1, Degree is { } k && k < clients - 1 ? k : clients - 1, Modulus.PowerOfTwo(ModulusBits));
 
     public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
     {

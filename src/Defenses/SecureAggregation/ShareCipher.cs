@@ -21,6 +21,9 @@ public static class ShareCipher
     private const int TagSize = 16;
     private const int HeaderSize = 8;
     private const int PlaintextSize = HeaderSize + 2 * Shamir.ElementSize;
+
+    /// <summary>Bytes of a sealed bundle's nonce, ciphertext and tag.</summary>
+    public const int SealedSize = NonceSize + PlaintextSize + TagSize;
     private static readonly byte[] Label = Encoding.ASCII.GetBytes("DefenseBench SecAgg shares");
 
     public static SealedShares Seal(ReadOnlySpan<byte> key, ShareBundle bundle, SecretSource source)

@@ -10,6 +10,14 @@ namespace DefenseBench.Harness.Federation;
 /// </summary>
 public static class WireSize
 {
+    /// <summary>
+    /// Bytes one client's upload takes under <paramref name="pipeline"/>: its aggregation protocol's count when it has
+    /// one (every value is sent, zeros included: a masked vector hides which are zero), else <see cref="Bytes"/>.
+    /// </summary>
+    public static long Bytes(Update update, DefensePipeline pipeline, int clients) => pipeline.Aggregation is IWireProtocol protocol
+        ? protocol.ClientBytes(update.Tensors.Sum(t => t.numel()), clients)
+        : Bytes(update, SendsSparse(pipeline));
+
     public const int ValueBytes = 4;
     public const int IndexBytes = 4;
 

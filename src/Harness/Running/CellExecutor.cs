@@ -56,8 +56,7 @@ public static class CellExecutor
                 scoring ?? new ScoringOptions());
             if (imageFolder != null && images.Count > 0)
                 ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
-            bool sparse = WireSize.SendsSparse(pipeline);
-            row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, sparse)) };
+            row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
             return Costs(row, cell, pipeline, round, utility);
         }
         catch (NotApplicableException e)
