@@ -35,7 +35,7 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
     public IReadOnlyList<ModelPatch> Craft(Classifier global, PublicInfo info, Rng rng)
     {
         string layer = global.DominatingBatchNorm
-            ?? throw new NotApplicableException($"fishing needs a batch-norm layer that every path to the last layer crosses, and {global.GetType().Name} has none (lenet5-bn has one)");
+            ?? throw new NotApplicableException($"fishing needs a batch-norm layer that every path to the last layer crosses, and {global.GetType().Name} has none (lenet5-bn, vgg11-bn, vgg16-bn and resnet18 have one)");
         bool withBias = global.Fc.bias is not null;
         int d = global.EmbeddingSize, capacity = d + (withBias ? 1 : 0);
         if (info.Clients > capacity)

@@ -36,6 +36,12 @@ public sealed class ResNet18 : Classifier
     public override Linear Fc => fc;
     public override bool HasBatchNorm => true;
 
+    /// <summary>
+    /// The stem's batch norm: every block, and so every path to the head, starts from its output. (The last block's
+    /// own norms do not qualify: its identity shortcut bypasses them.)
+    /// </summary>
+    public override string? DominatingBatchNorm => nameof(bn1);
+
     public override Tensor Embed(Tensor x)
     {
         x = functional.relu(bn1.call(conv1.call(x)));

@@ -49,6 +49,9 @@ public sealed class Vgg : Classifier
     public override Linear Fc => fc;
     public override bool HasBatchNorm => true;
 
+    /// <summary>The last convolution's batch norm: the network is a chain, so every path to the head crosses it.</summary>
+    public override string? DominatingBatchNorm => $"{nameof(norms)}.{norms.Count - 1}";
+
     public override Tensor Embed(Tensor x)
     {
         int layer = 0;
