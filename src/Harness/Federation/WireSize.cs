@@ -10,16 +10,17 @@ namespace DefenseBench.Harness.Federation;
 /// </summary>
 public static class WireSize
 {
+    public const int ValueBytes = 4;
+    public const int IndexBytes = 4;
+
     /// <summary>
     /// Bytes one client's upload takes under <paramref name="pipeline"/>: its aggregation protocol's count when it has
-    /// one (every value is sent, zeros included: a masked vector hides which are zero), else <see cref="Bytes"/>.
+    /// one (every value is sent, zeros included: a masked vector hides which are zero), else
+    /// <see cref="Bytes(Update, bool)"/>.
     /// </summary>
     public static long Bytes(Update update, DefensePipeline pipeline, int clients) => pipeline.Aggregation is IWireProtocol protocol
         ? protocol.ClientBytes(update.Tensors.Sum(t => t.numel()), clients)
         : Bytes(update, SendsSparse(pipeline));
-
-    public const int ValueBytes = 4;
-    public const int IndexBytes = 4;
 
     public static bool SendsSparse(DefensePipeline pipeline) => pipeline.ClientStages.Count > 0 && pipeline.ClientStages[^1] is ISparsifyingDefense;
 
