@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Federation;
 
 /// <summary>A defence's utility: its accuracy, the drop against the same training without defence, and the cosine.</summary>
-public sealed record UtilityMetrics(double Accuracy, double Drop, double UpdateCosine, TrainingShape Shape);
+public sealed record UtilityMetrics(double Accuracy, double Drop, double UpdateCosine, TrainingShape Shape, int? DivergedAt = null);
 
 /// <summary>
 /// Utility trainings of one run, each done once per (dataset, model, training settings, defence) and shared by every
@@ -27,7 +27,7 @@ public sealed class UtilityCache(Device device, TextWriter? log = null) : IDispo
         string key = $"dataset={scenario.Dataset};classes={scenario.NumClasses};model={scenario.Model};{settings.Canonical}";
         var run = Run(key, dataset, scenario, settings, pipeline);
         var none = Run(key, dataset, scenario, settings, DefensePipeline.None);
-        return new UtilityMetrics(run.Accuracy, none.Accuracy - run.Accuracy, run.UpdateCosine, run.Shape);
+        return new UtilityMetrics(run.Accuracy, none.Accuracy - run.Accuracy, run.UpdateCosine, run.Shape, run.DivergedAt);
     }
 
     private UtilityRun Run(string key, IImageDataset dataset, ScenarioSpec scenario, UtilitySettings settings, DefensePipeline pipeline)

@@ -99,6 +99,9 @@ public sealed partial record CellRow
     /// <summary>What ε stands for: unit (example or client), the DP stage, q, z, steps and the optimal Rényi order.</summary>
     [CsvColumn("privacy", Optional = true)]
     public string Privacy { get; init; } = "";
+    /// <summary>The FedAvg round (1-based) whose aggregate was not finite, where the utility training stopped; empty when it finished.</summary>
+    [CsvColumn("utility_diverged", Optional = true)]
+    public int? UtilityDiverged { get; init; }
 
     /// <summary>Empty strings for text columns a file lacked (optional columns read as null despite their type).</summary>
     public CellRow WithEmptyStringsForMissingColumns() => this with

@@ -106,7 +106,11 @@ public static class CellExecutor
         {
             var cache = utility ?? throw new InvalidOperationException("a cell with utility training needs a utility cache");
             var metrics = cache.Measure(round.Dataset, round.Spec, cell.Utility, pipeline);
-            row = row with { UtilityAcc = metrics.Accuracy, UtilityDrop = metrics.Drop, UpdateCosine = metrics.UpdateCosine };
+            row = row with
+            {
+                UtilityAcc = metrics.Accuracy, UtilityDrop = metrics.Drop, UpdateCosine = metrics.UpdateCosine,
+                UtilityDiverged = metrics.DivergedAt + 1,
+            };
             shape = metrics.Shape;
         }
         var privacy = PipelinePrivacy.For(pipeline, shape, cell.Delta);

@@ -117,6 +117,12 @@ public sealed class UtilityRunTests(DpRun run) : IClassFixture<DpRun>
     }
 
     [Fact]
+    public void A_training_that_finished_leaves_utility_diverged_empty()
+    {
+        Assert.All(run.Rows, r => Assert.Null(r.UtilityDiverged));
+    }
+
+    [Fact]
     public void Without_utility_training_epsilon_describes_the_attacked_round()
     {
         Assert.All(run.Rows.Where(r => r.Block == "round-only"), r =>
@@ -142,4 +148,36 @@ public sealed class UtilityRunTests(DpRun run) : IClassFixture<DpRun>
         Assert.True(File.Exists(Path.Combine(plots, "dp_llg_tradeoff_asr.png")), string.Join(", ", Directory.GetFiles(plots).Select(Path.GetFileName)));
         Assert.True(File.Exists(Path.Combine(plots, "dp_llg_tradeoff_asr.svg")));
     }
+}
+
+public sealed class DivergedUtilityTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    [Fact]
+    public void A_utility_training_driven_to_infinity_names_its_round_in_the_row()
+    {
+        string matrix = _temp.Write("diverging.yaml", """
+            name: diverging
+            seeds: 1
+            blocks:
+              - name: noise
+                dataset: synthetic-mnist
+                model: fcn3
+                batch_size: 4
+                attacks: [llg]
+                utility: {clients: 2, rounds: 2, local_steps: 1, batch_size: 8, train_images: 100, test_images: 50}
+                defenses: [none, {noise: {scale: 1.0e38}}]
+            """);
+        InProcess.Run("run", matrix, "--out", _temp["out"], "--device", "cpu");
+        var rows = CellsCsv.Read(Path.Combine(_temp["out"], CellsCsv.FileName));
+
+        var noisy = Assert.Single(rows, r => r.Defense.StartsWith("noise", StringComparison.Ordinal));
+        Assert.Equal(1, noisy.UtilityDiverged);
+        Assert.Equal(0, noisy.UtilityAcc);
+        Assert.Null(Assert.Single(rows, r => r.Defense == "none").UtilityDiverged);
+        Assert.Contains("utility_diverged", File.ReadLines(Path.Combine(_temp["out"], CellsCsv.FileName)).First(), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _temp.Dispose();
 }
