@@ -50,14 +50,16 @@ public enum DlmForm
 public sealed class ScaledMatch : MatchObjective
 {
     private readonly IReadOnlyList<Tensor> _delta;
-    private readonly double _kInit;
+    // k₀ as a tensor on the delta's device: the loss multiplies by it at every evaluation, and a double there would
+    // become an implicit Scalar each time (finalised by the GC, possibly while libtorch still reads it).
+    private readonly Tensor _kInit;
     private readonly DlmForm _form;
     private readonly Parameter _logScale;
 
     public ScaledMatch(IReadOnlyList<Tensor> delta, double kInit, int frozenSteps = 0, DlmForm form = DlmForm.Update)
     {
         _delta = delta;
-        _kInit = kInit;
+        _kInit = torch.tensor((float)kInit, device: delta[0].device);
         _form = form;
         FrozenSteps = frozenSteps;
         _logScale = new Parameter(torch.zeros([], device: delta[0].device));

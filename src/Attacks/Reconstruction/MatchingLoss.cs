@@ -31,7 +31,7 @@ public static class MatchingLoss
     /// zeros (∇' = k·ΔW), the same value at k = k₀, but a vanishing dummy gradient with k → 0 no longer drives D to 0
     /// (it leaves k₀²·‖ΔW‖²), so k cannot collapse to that degenerate minimum of the code's objective.
     /// </summary>
-    public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, double kStart) =>
+    public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, Tensor kStart) =>
         Scaled(dummy, delta, k) * (kStart / k).square();
 
     /// <summary>ν(G) = mean_l ‖G_l‖₂: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>

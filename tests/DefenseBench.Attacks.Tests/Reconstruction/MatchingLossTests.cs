@@ -78,13 +78,14 @@ public sealed class MatchingLossTests
         var (delta, dummy) = Draw(6);
         const double start = 1 / LearningRate;
         using var kTensor = torch.tensor((float)(k * start));
+        using var kStart = torch.tensor((float)start);
 
         double byDelta = Value(MatchingLoss.Scaled(dummy, delta, kTensor));
-        double byUpdate = Value(MatchingLoss.ScaledUpdate(dummy, delta, kTensor, start));
+        double byUpdate = Value(MatchingLoss.ScaledUpdate(dummy, delta, kTensor, kStart));
         var exact = delta.Select(d => d * (k * start)).ToArray();
 
         Assert.Equal(byDelta / (k * k), byUpdate, byUpdate * 1e-5);
-        Assert.Equal(0, Value(MatchingLoss.ScaledUpdate(exact, delta, kTensor, start)), 1e-9);
+        Assert.Equal(0, Value(MatchingLoss.ScaledUpdate(exact, delta, kTensor, kStart)), 1e-9);
     }
 
     [Fact]
@@ -95,13 +96,14 @@ public sealed class MatchingLossTests
         const double start = 1 / LearningRate;
         double floor = delta.Sum(d => Value((d * start).square().sum())); // k₀²·‖ΔW‖²
 
+        using var kStart = torch.tensor((float)start);
         foreach (double epsilon in new[] { 1e-2, 1e-4, 1e-6 })
         {
             // The code's objective falls with ε² along this path towards D = 0; the update form stays near k₀²·‖ΔW‖².
             using var k = torch.tensor((float)(epsilon * start));
             var vanishing = dummy.Select(g => g * epsilon).ToArray();
             double byDelta = Value(MatchingLoss.Scaled(vanishing, delta, k));
-            double byUpdate = Value(MatchingLoss.ScaledUpdate(vanishing, delta, k, start));
+            double byUpdate = Value(MatchingLoss.ScaledUpdate(vanishing, delta, k, kStart));
 
             Assert.True(byDelta < floor * epsilon, $"ε {epsilon}: delta form {byDelta:E3}, floor {floor:E3}");
             Assert.True(byUpdate > floor * 0.1, $"ε {epsilon}: update form {byUpdate:E3}, floor {floor:E3}");
