@@ -34,12 +34,13 @@ internal static class RecommendCommand
         {
             string folder = parse.GetValue(dir)!;
             var limits = (parse.GetValue(max) ?? []).Select(Limit.Parse).ToList();
-            var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            string cells = Path.Combine(folder, CellsCsv.FileName);
+            var rows = CellsCsv.Read(cells);
             var answer = Recommender.Recommend(rows, limits, parse.GetValue(family), parse.GetValue(prefer)!);
             string snippet = RecommendationReport.Snippet(answer, rows, Manifest.TryLoad(folder));
             string target = parse.GetValue(outDir) ?? folder;
+            string plot = SafePath.Inside(target, $"recommend-{answer.Family.Replace('>', '-')}.svg", $"{cells} (defence family)");
             Directory.CreateDirectory(target);
-            string plot = Path.Combine(target, $"recommend-{answer.Family.Replace('>', '-')}.svg");
             File.WriteAllText(plot, RecommendationReport.Plot(answer));
             if (parse.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { answer, snippet, plot }, LeaderboardDocument.Json));

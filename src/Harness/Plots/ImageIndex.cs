@@ -16,7 +16,7 @@ public static class ImageIndex
     /// <summary>Writes the index when the folder holds grids; returns its path, or null when there is nothing to index.</summary>
     public static string? Write(IReadOnlyList<CellRow> rows, string folder)
     {
-        var shown = rows.Where(r => File.Exists(Path.Combine(folder, ReconstructionGrid.FileName(r.CellId, r.Seed)))).ToArray();
+        var shown = rows.Where(r => File.Exists(ReconstructionGrid.PathIn(folder, r))).ToArray();
         if (shown.Length == 0) return null;
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Reconstructions</title>");
@@ -31,8 +31,8 @@ public static class ImageIndex
                 string file = ReconstructionGrid.FileName(r.CellId, r.Seed);
                 html.AppendLine(CultureInfo.InvariantCulture,
                     $"<tr><td><b>{Encode(r.Attack)}</b> {Encode(r.AttackParams)}<br>defense {Encode(r.Defense)}<br>{Encode(r.Dataset)}, {Encode(r.Model)}, B={r.BatchSize}, {Encode(r.Protocol)}<br>" +
-                    $"cell {r.CellId}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
-                    $"<td><a href=\"{file}\"><img src=\"{file}\" alt=\"{file}\"></a></td></tr>");
+                    $"cell {Encode(r.CellId)}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
+                    $"<td><a href=\"{Encode(file)}\"><img src=\"{Encode(file)}\" alt=\"{Encode(file)}\"></a></td></tr>");
             }
         }
         html.AppendLine("</table></body></html>");

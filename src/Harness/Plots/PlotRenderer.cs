@@ -106,9 +106,9 @@ public static class PlotRenderer
     {
         if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
         Directory.CreateDirectory(folder);
-        string slug = Slug(stem), png = Path.Combine(folder, slug + ".png");
+        string slug = Slug(stem), png = Results.SafePath.Inside(folder, slug + ".png", $"{Results.CellsCsv.FileName} (a plot's name)");
         plot.SavePng(png, 900, 560);
-        plot.SaveSvg(Path.Combine(folder, slug + ".svg"), 900, 560);
+        plot.SaveSvg(Path.ChangeExtension(png, ".svg"), 900, 560);
         return png;
     }
 

@@ -134,9 +134,9 @@ public static class TradeoffPlot
         string stem = PlotRenderer.Slug($"{block}_{first.Attack}" + (variants ? "-" + first.AttackParams : "") + $"_tradeoff_{metric}" +
                                         string.Concat(varying.Select(f => $"_{f}-{PlotRenderer.Field(first, f)}")));
         Directory.CreateDirectory(folder);
-        string png = Path.Combine(folder, stem + ".png");
+        string png = Results.SafePath.Inside(folder, stem + ".png", $"{Results.CellsCsv.FileName} (a plot's name)");
         plot.SavePng(png, 1200, 640);
-        plot.SaveSvg(Path.Combine(folder, stem + ".svg"), 1200, 640);
+        plot.SaveSvg(Path.ChangeExtension(png, ".svg"), 1200, 640);
         return png;
     }
 

@@ -54,7 +54,7 @@ public static class ShardMerge
         {
             var shardRows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
             rows.AddRange(shardRows);
-            grids.AddRange(shardRows.Select(r => Path.Combine(folder, Runner.ImagesFolder, ReconstructionGrid.FileName(r.CellId, r.Seed))).Where(File.Exists));
+            grids.AddRange(shardRows.Select(r => ReconstructionGrid.PathIn(Path.Combine(folder, Runner.ImagesFolder), r)).Where(File.Exists));
         }
         CheckRows(matrix, rows);
         rows = RowOrder.Canonical(rows, matrix.Cells.Select(c => c.Id).ToArray());
