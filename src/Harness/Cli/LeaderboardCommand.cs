@@ -38,11 +38,11 @@ internal static class LeaderboardCommand
             File.WriteAllText(Path.Combine(target, "leaderboard.html"), LeaderboardPages.Html(doc));
             foreach (var board in doc.Boards)
             {
-                output.WriteLine($"{board.Scenario}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");
+                output.WriteLine($"{Escape.Terminal(board.Scenario)}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");
                 foreach (var e in board.Ranked.Take(5))
-                    output.WriteLine($"  {(e.SharedRank ? "=" : " ")}{e.Rank,-3} {e.Defense}  worst {Leaderboard.Show(e.Worst.Leakage)} ({e.Worst.Attack})");
+                    output.WriteLine($"  {(e.SharedRank ? "=" : " ")}{e.Rank,-3} {Escape.Terminal(e.Defense)}  worst {Leaderboard.Show(e.Worst.Leakage)} ({Escape.Terminal(e.Worst.Attack)})");
             }
-            if (doc.Diff != null) output.Write(LeaderboardPages.DiffMarkdown(doc.Diff));
+            if (doc.Diff != null) output.Write(LeaderboardPages.DiffText(doc.Diff, Escape.Terminal));
             output.WriteLine($"wrote leaderboard.md, leaderboard.html and leaderboard.json in {target}");
             return 0;
         });

@@ -45,7 +45,7 @@ internal static class RecommendCommand
             if (parse.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { answer, snippet, plot }, LeaderboardDocument.Json));
             else
-                output.Write(RecommendationReport.Text(answer, snippet) + $"\nplot: {plot}\n");
+                output.Write(Escape.Terminal(RecommendationReport.Text(answer, snippet)) + $"\nplot: {plot}\n");
             return answer.Chosen == null ? 1 : 0;
         });
         return command;

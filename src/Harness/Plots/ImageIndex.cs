@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using DefenseBench.Harness.Results;
 
@@ -25,14 +24,14 @@ public static class ImageIndex
                         "(lower row), clamped to [0, 1] as they were scored. PSNR with data range 1; SSIM with an 11x11 Gaussian window.</p><table>");
         foreach (var block in shown.GroupBy(r => r.Block))
         {
-            html.AppendLine(CultureInfo.InvariantCulture, $"<tr><th colspan=\"2\" align=\"left\"><h2>{Encode(block.Key)}</h2></th></tr>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<tr><th colspan=\"2\" align=\"left\"><h2>{Publishing.Escape.Html(block.Key)}</h2></th></tr>");
             foreach (var r in block.OrderBy(r => r.Attack).ThenBy(r => r.Defense).ThenBy(r => r.BatchSize).ThenBy(r => r.Seed))
             {
                 string file = ReconstructionGrid.FileName(r.CellId, r.Seed);
                 html.AppendLine(CultureInfo.InvariantCulture,
-                    $"<tr><td><b>{Encode(r.Attack)}</b> {Encode(r.AttackParams)}<br>defense {Encode(r.Defense)}<br>{Encode(r.Dataset)}, {Encode(r.Model)}, B={r.BatchSize}, {Encode(r.Protocol)}<br>" +
-                    $"cell {Encode(r.CellId)}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
-                    $"<td><a href=\"{Encode(file)}\"><img src=\"{Encode(file)}\" alt=\"{Encode(file)}\"></a></td></tr>");
+                    $"<tr><td><b>{Publishing.Escape.Html(r.Attack)}</b> {Publishing.Escape.Html(r.AttackParams)}<br>defense {Publishing.Escape.Html(r.Defense)}<br>{Publishing.Escape.Html(r.Dataset)}, {Publishing.Escape.Html(r.Model)}, B={r.BatchSize}, {Publishing.Escape.Html(r.Protocol)}<br>" +
+                    $"cell {Publishing.Escape.Html(r.CellId)}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
+                    $"<td><a href=\"{Publishing.Escape.Html(file)}\"><img src=\"{Publishing.Escape.Html(file)}\" alt=\"{Publishing.Escape.Html(file)}\"></a></td></tr>");
             }
         }
         html.AppendLine("</table></body></html>");
@@ -41,7 +40,6 @@ public static class ImageIndex
         return path;
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
     private static string Format(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "-";
 }

@@ -44,7 +44,7 @@ public sealed record LeaderboardDocument(Provenance Provenance, string Budget, I
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "<=" stays readable; the file is never inlined in HTML
+        Encoder = Escape.Json,
     };
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace DefenseBench.Harness.Publishing;
@@ -14,18 +13,18 @@ public static class LeaderboardPages
     public static string Markdown(LeaderboardDocument doc)
     {
         var md = new StringBuilder("# DefenseBench leaderboard\n\n");
-        foreach (string line in ProvenanceLines(doc)) md.Append("- ").Append(line).Append('\n');
+        foreach (string line in ProvenanceLines(doc)) md.Append("- ").Append(Escape.Markdown(line)).Append('\n');
         foreach (var board in doc.Boards)
         {
-            md.Append($"\n## {board.Scenario}\n\n");
-            var header = Header(board);
+            md.Append($"\n## {Escape.Markdown(board.Scenario)}\n\n");
+            var header = Header(board).Select(Escape.Markdown).ToList();
             md.Append("| ").Append(string.Join(" | ", header)).Append(" |\n|").Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
             foreach (var e in board.Ranked.Concat(board.Unranked))
-                md.Append("| ").Append(string.Join(" | ", Cells(board, e).Select(c => c.Replace("|", "\\|", StringComparison.Ordinal)))).Append(" |\n");
+                md.Append("| ").Append(string.Join(" | ", Cells(board, e).Select(Escape.Markdown))).Append(" |\n");
             md.Append($"\nLeakage: label attacks (metric − random guess) / (1 − random guess), so 0 = guessing and 1 = perfect; " +
-                      $"image attacks by success rate. Mean [95 % CI] over seeds. Unranked settings miss the budget ({doc.Budget}). {TieNote}\n");
+                      $"image attacks by success rate. Mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Markdown(doc.Budget)}). {TieNote}\n");
         }
-        if (doc.Diff != null) md.Append('\n').Append(DiffMarkdown(doc.Diff));
+        if (doc.Diff != null) md.Append('\n').Append(DiffText(doc.Diff, Escape.Markdown));
         return md.ToString();
     }
 
@@ -38,28 +37,28 @@ public static class LeaderboardPages
             .Append("tr.unranked td{color:#777;background:#fafafa}tr{page-break-inside:avoid}.plots{display:flex;flex-wrap:wrap;gap:1em}")
             .Append("footer,.note{font-size:12px;color:#555}@media print{body{margin:0}.plots svg{width:48%;height:auto}}</style></head><body>\n")
             .Append("<h1>DefenseBench leaderboard</h1><ul class=\"provenance\">");
-        foreach (string line in ProvenanceLines(doc)) html.Append("<li>").Append(Encode(line)).Append("</li>");
+        foreach (string line in ProvenanceLines(doc)) html.Append("<li>").Append(Escape.Html(line)).Append("</li>");
         html.Append("</ul>\n");
         int index = 0;
         foreach (var board in doc.Boards)
         {
-            html.Append($"<h2>{Encode(board.Scenario)}</h2>\n<table class=\"board\" id=\"board-{index++}\"><thead><tr>");
-            foreach (string h in Header(board)) html.Append("<th>").Append(Encode(h)).Append("</th>");
+            html.Append($"<h2>{Escape.Html(board.Scenario)}</h2>\n<table class=\"board\" id=\"board-{index++}\"><thead><tr>");
+            foreach (string h in Header(board)) html.Append("<th>").Append(Escape.Html(h)).Append("</th>");
             html.Append("</tr></thead><tbody>\n");
             foreach (var e in board.Ranked.Concat(board.Unranked))
             {
                 var cells = Cells(board, e);
                 html.Append(e.Rank == null ? "<tr class=\"unranked\">" : "<tr class=\"ranked\">")
-                    .Append("<td class=\"rank\">").Append(Encode(cells[0])).Append("</td><td class=\"setting\">").Append(Encode(cells[1])).Append("</td>");
-                foreach (string c in cells.Skip(2)) html.Append("<td>").Append(Encode(c)).Append("</td>");
+                    .Append("<td class=\"rank\">").Append(Escape.Html(cells[0])).Append("</td><td class=\"setting\">").Append(Escape.Html(cells[1])).Append("</td>");
+                foreach (string c in cells.Skip(2)) html.Append("<td>").Append(Escape.Html(c)).Append("</td>");
                 html.Append("</tr>\n");
             }
             html.Append("</tbody></table>\n<p class=\"note\">Leakage: label attacks (metric − random guess) / (1 − random guess), 0 = guessing, 1 = perfect; ")
-                .Append($"image attacks by success rate; mean [95 % CI] over seeds. Unranked settings miss the budget ({Encode(doc.Budget)}). {Encode(TieNote)}</p>\n<div class=\"plots\">");
+                .Append($"image attacks by success rate; mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Html(doc.Budget)}). {Escape.Html(TieNote)}</p>\n<div class=\"plots\">");
             foreach (string svg in Plots(board, doc.Budget)) html.Append(svg);
             html.Append("</div>\n");
         }
-        if (doc.Diff != null) html.Append("<h2>Changes since the previous release</h2><pre>").Append(Encode(DiffMarkdown(doc.Diff))).Append("</pre>\n");
+        if (doc.Diff != null) html.Append("<h2>Changes since the previous release</h2><pre>").Append(Escape.Html(DiffText(doc.Diff, text => text))).Append("</pre>\n");
         return html.Append("<footer>Cell ids behind every number: leaderboard.json.</footer></body></html>\n").ToString();
     }
 
@@ -106,15 +105,16 @@ public static class LeaderboardPages
         yield return $"budget: {doc.Budget}; published by {p.PublishedBy}";
     }
 
-    public static string DiffMarkdown(LeaderboardDiff diff)
+    /// <summary>The diff as Markdown-like lines, every value from data passed through <paramref name="escape"/> (the output format's).</summary>
+    public static string DiffText(LeaderboardDiff diff, Func<string, string> escape)
     {
-        var md = new StringBuilder($"## Changes since {diff.Previous}\n\n");
+        var md = new StringBuilder($"## Changes since {escape(diff.Previous)}\n\n");
         if (diff.IsEmpty) return md.Append("No rank moved, no setting was added or removed, no number moved beyond tolerance.\n").ToString();
-        foreach (var m in diff.RankMoves) md.Append($"- rank {Rank(m.Was)} → {Rank(m.Is)}: {m.Defense} ({m.Scenario})\n");
-        foreach (string a in diff.Added) md.Append($"- added: {a}\n");
-        foreach (string r in diff.Removed) md.Append($"- removed: {r}\n");
+        foreach (var m in diff.RankMoves) md.Append($"- rank {Rank(m.Was)} → {Rank(m.Is)}: {escape(m.Defense)} ({escape(m.Scenario)})\n");
+        foreach (string a in diff.Added) md.Append($"- added: {escape(a)}\n");
+        foreach (string r in diff.Removed) md.Append($"- removed: {escape(r)}\n");
         foreach (var n in diff.Moved)
-            md.Append($"- {n.What} of {n.Defense}: {Leaderboard.Show(n.Was)} → {Leaderboard.Show(n.Is)} (tolerance {Leaderboard.Show(n.Tolerance)})\n");
+            md.Append($"- {escape(n.What)} of {escape(n.Defense)}: {Leaderboard.Show(n.Was)} → {Leaderboard.Show(n.Is)} (tolerance {Leaderboard.Show(n.Tolerance)})\n");
         return md.ToString();
     }
 
@@ -123,5 +123,4 @@ public static class LeaderboardPages
     /// <summary>A defence string cut to 28 characters for a chart label (the table beside it has it whole).</summary>
     private static string Short(string defense) => defense.Length <= 28 ? defense : defense[..27] + "…";
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace DefenseBench.Harness.Publishing;
@@ -40,7 +39,7 @@ public sealed record SvgChart(string Title, string XLabel, string YLabel, IReadO
 
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\" font-family=\"sans-serif\" font-size=\"11\">"));
-        svg.Append(Invariant($"<title>{Encode(Title)}</title><rect x=\"0\" y=\"0\" width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>"));
+        svg.Append(Invariant($"<title>{Escape.Html(Title)}</title><rect x=\"0\" y=\"0\" width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>"));
         if (Shaded is { } shade)
             svg.Append(Invariant($"<rect class=\"feasible\" x=\"{Math.Min(Px(shade.From), Px(shade.To)):0.#}\" y=\"{Top}\" width=\"{Math.Max(2, Math.Abs(Px(shade.To) - Px(shade.From))):0.#}\" height=\"{Height - Top - Bottom}\" fill=\"#d8f0d8\"/>"))
                .Append(Text(Px(shade.From), Top + 12, shade.Caption, "start", "#2a7a2a"));
@@ -66,7 +65,7 @@ public sealed record SvgChart(string Title, string XLabel, string YLabel, IReadO
         }
         svg.Append(Text(Width / 2.0, 20, Title, "middle", weight: "bold"));
         svg.Append(Text((Left + Width - Right) / 2.0, Height - 14, XLabel + (LogX ? " (log scale)" : ""), "middle"));
-        svg.Append(Invariant($"<text x=\"16\" y=\"{(Top + Height - Bottom) / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {(Top + Height - Bottom) / 2})\">{Encode(YLabel)}</text>"));
+        svg.Append(Invariant($"<text x=\"16\" y=\"{(Top + Height - Bottom) / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {(Top + Height - Bottom) / 2})\">{Escape.Html(YLabel)}</text>"));
         return svg.Append("</svg>").ToString();
     }
 
@@ -102,9 +101,8 @@ public sealed record SvgChart(string Title, string XLabel, string YLabel, IReadO
     private static string Number(double x) => x.ToString(Math.Abs(x) >= 1000 || x == 0 ? "0" : "G3", CultureInfo.InvariantCulture);
 
     private static string Text(double x, double y, string text, string anchor, string colour = "#222", string weight = "normal") =>
-        Invariant($"<text x=\"{x:0.#}\" y=\"{y:0.#}\" text-anchor=\"{anchor}\" fill=\"{colour}\" font-weight=\"{weight}\">{Encode(text)}</text>");
+        Invariant($"<text x=\"{x:0.#}\" y=\"{y:0.#}\" text-anchor=\"{anchor}\" fill=\"{colour}\" font-weight=\"{weight}\">{Escape.Html(text)}</text>");
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
