@@ -58,6 +58,9 @@ public static class LastLayerFile
             throw new InputException($"{path}: tensor '{names.WeightGrad}' has shape [{string.Join(", ", weightGrad.shape)}], not [C, d]",
                 "store the last layer's weight gradient as a matrix with one row per class");
         long c = weightGrad.shape[0], d = weightGrad.shape[1];
+        if (c == 0 || d == 0)
+            throw new InputException($"{path}: tensor '{names.WeightGrad}' has shape [{c}, {d}]: no {(c == 0 ? "class" : "feature")}",
+                "export the last layer of a model with at least one class and one input feature");
         int batch = overrides.BatchSize ?? Count(file, path, BatchSizeKey, "--batch-size")
             ?? throw new InputException($"{path} does not say the batch size", $"add \"{BatchSizeKey}\" to the header's __metadata__, or pass --batch-size B");
         int steps = overrides.Steps ?? Count(file, path, StepsKey, "--steps") ?? 1;
@@ -81,7 +84,12 @@ public static class LastLayerFile
         if (entry == null && needed)
             throw new InputException($"{path} has no tensor '{name}' (it has {string.Join(", ", file.Tensors.Select(t => t.Name).DefaultIfEmpty("none"))})",
                 $"store it under that name, or name the tensor that holds it with {option}");
-        return entry?.ToTensor(device);
+        if (entry == null) return null;
+        // A NaN or infinity makes every label attack's answer meaningless (LLG counts all of B into class 0, SVDs fail).
+        if (entry.FirstNonFinite() is var at and >= 0)
+            throw new InputException($"{path}: tensor '{name}' holds a non-finite value (NaN or infinity) at flat index {at}",
+                "export the update before it diverged; a defence whose noise overflows float32 leaves nothing to audit");
+        return entry.ToTensor(device);
     }
 
     private static void Shape(string path, string name, Tensor? tensor, long[] expected)

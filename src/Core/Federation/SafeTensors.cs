@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using DefenseBench.Core.Components;
 using TorchSharp;
@@ -10,7 +11,25 @@ namespace DefenseBench.Core.Federation;
 /// <summary>One tensor of a safetensors file: its dtype ("F32" or "F64"), shape and raw little-endian bytes.</summary>
 public sealed record SafeTensor(string Name, string DType, long[] Shape, ReadOnlyMemory<byte> Data)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>Where the tensor's bytes start in the file's data section.</summary>
+    public long Offset { get; init; }
+
+    public long ElementCount => SafeTensorsFile.ElementCount(Shape) ?? throw new OverflowException($"tensor '{Name}' has more elements than 64 bits count");
+
+    /// <summary>The index of the first NaN or infinite value, or -1 when every value is finite.</summary>
+    public long FirstNonFinite()
+    {
+        var bytes = Data.Span;
+        long n = ElementCount;
+        for (int i = 0; i < n; i++)
+        {
+            bool finite = DType == "F64"
+                ? double.IsFinite(BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]))
+                : float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]));
+            if (!finite) return i;
+        }
+        return -1;
+    }
 
     /// <summary>The values as a tensor of the file's dtype on <paramref name="device"/>.</summary>
     public Tensor ToTensor(Device device)
@@ -38,6 +57,7 @@ public sealed record SafeTensor(string Name, string DType, long[] Shape, ReadOnl
 public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
 {
     public const string MetadataKey = "__metadata__";
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly Dictionary<string, int> DTypeSizes = new(StringComparer.Ordinal) { ["F32"] = 4, ["F64"] = 8 };
 
     public IReadOnlyList<SafeTensor> Tensors { get; } = tensors;
@@ -66,7 +86,16 @@ public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnly
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)(bytes.Length - 8))
             throw Bad(path, $"is truncated: the header length says {headerLength} bytes but only {bytes.Length - 8} follow");
+        if (headerLength > int.MaxValue - 8) throw Bad(path, $"declares a {headerLength}-byte header, more than this reader takes");
         int dataStart = 8 + (int)headerLength;
+        try
+        {
+            StrictUtf8.GetCharCount(bytes, 8, (int)headerLength);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw Bad(path, $"has a header that is not valid UTF-8 (at header byte {e.Index})");
+        }
         JsonElement header;
         try
         {
@@ -90,9 +119,50 @@ public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnly
                     metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
                 continue;
             }
+            if (tensors.Any(t => t.Name == entry.Name)) throw Bad(path, $"describes tensor '{entry.Name}' twice");
             tensors.Add(ParseTensor(entry, bytes, dataStart, dataLength, path));
         }
+        CheckLayout(tensors, dataLength, path);
         return new SafeTensorsFile(tensors, metadata);
+    }
+
+    /// <summary>
+    /// As the reference reader does: taken in order of their offsets, the tensors' byte ranges follow one another with
+    /// no overlap and no gap and cover the data section exactly; and each starts at a multiple of its element size.
+    /// Two tensors sharing bytes would let one crafted file feed an attack the same numbers under two names.
+    /// </summary>
+    private static void CheckLayout(List<SafeTensor> tensors, long dataLength, string path)
+    {
+        long end = 0;
+        string? previous = null;
+        foreach (var (t, begin) in tensors.Select(t => (t, Begin: t.Offset)).OrderBy(x => x.Begin).ThenBy(x => x.t.Data.Length))
+        {
+            if (begin % DTypeSizes[t.DType] != 0)
+                throw Bad(path, $"places tensor '{t.Name}' at data byte {begin}, not a multiple of its {DTypeSizes[t.DType]}-byte elements (unaligned)");
+            if (begin < end)
+                throw Bad(path, $"gives tensor '{t.Name}' bytes [{begin}, {begin + t.Data.Length}) that overlap those of '{previous}' (which end at {end})");
+            if (begin > end)
+                throw Bad(path, $"leaves data bytes [{end}, {begin}) before tensor '{t.Name}' to no tensor (ranges out of order or with a gap)");
+            end = begin + t.Data.Length;
+            previous = t.Name;
+        }
+        if (end != dataLength)
+            throw Bad(path, $"has {dataLength - end} data bytes after the last tensor's range that belong to no tensor");
+    }
+
+    /// <summary>The product of the dimensions, or null when it does not fit in 64 bits.</summary>
+    public static long? ElementCount(IEnumerable<long> shape)
+    {
+        long n = 1;
+        try
+        {
+            foreach (long d in shape) n = checked(n * d);
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+        return n;
     }
 
     private static SafeTensor ParseTensor(JsonProperty entry, byte[] bytes, int dataStart, long dataLength, string path)
@@ -113,11 +183,14 @@ public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnly
         if (offsets[0] < 0 || offsets[1] < offsets[0]) throw Bad(path, $"gives tensor '{name}' data_offsets [{offsets[0]}, {offsets[1]}] that are not a range");
         if (offsets[1] > dataLength)
             throw Bad(path, $"is truncated: tensor '{name}' ends at data byte {offsets[1]} but the data section has {dataLength} bytes");
-        long expected = shape.Aggregate(1L, (a, b) => a * b) * size;
+        long? count = ElementCount(shape);
+        if (count == null || count > long.MaxValue / size)
+            throw Bad(path, $"gives tensor '{name}' the shape [{string.Join(", ", shape)}], whose element count overflows 64 bits");
+        long expected = count.Value * size;
         if (offsets[1] - offsets[0] != expected)
             throw Bad(path, string.Create(CultureInfo.InvariantCulture,
                 $"gives tensor '{name}' {offsets[1] - offsets[0]} bytes but its shape [{string.Join(", ", shape)}] of {dtype} needs {expected}"));
-        return new SafeTensor(name, dtype, shape, bytes.AsMemory(dataStart + (int)offsets[0], (int)expected));
+        return new SafeTensor(name, dtype, shape, bytes.AsMemory(dataStart + (int)offsets[0], (int)expected)) { Offset = offsets[0] };
     }
 
     /// <summary>
@@ -149,6 +222,8 @@ public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnly
             blobs.Add((name, dtype, host.shape, data));
         }
 
+        // Wider elements first, as the reference writer does, so every tensor starts at a multiple of its element size.
+        blobs = [.. blobs.OrderByDescending(b => b.DType == "F64")];
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json))
         {
