@@ -68,6 +68,7 @@ public sealed class SafeTensorsFile(IReadOnlyList<SafeTensor> tensors, IReadOnly
     /// <summary>Reads and validates a file; every problem is an <see cref="InputException"/> naming the file and what is wrong.</summary>
     public static SafeTensorsFile Read(string path)
     {
+        if (Directory.Exists(path)) throw Bad(path, "is a folder, not a file", "give the path of a .safetensors file (e.g. one written by run --export-updates into that folder)");
         byte[] bytes;
         try
         {

@@ -35,6 +35,8 @@ public static class CommandLine
             Recursive = true,
         };
         root.Options.Add(libtorch);
+        var verbose = new Option<bool>("--verbose") { Description = "on an internal error, print the stack trace too", Recursive = true };
+        root.Options.Add(verbose);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -64,5 +66,23 @@ public static class CommandLine
             error.WriteLine("error: " + e.Describe());
             return 2;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever escapes a command is a bug of the harness, not of the input: one line, exit 1, details on request.
+            error.WriteLine(InternalError(parse.CommandResult.Command.Name, args, e));
+            if (parse.GetValue(verbose)) error.WriteLine(e.ToString());
+            return 1;
+        }
+    }
+
+    /// <summary>The one line printed for an exception that escaped a command: the command, its input, what was thrown, what to do.</summary>
+    internal static string InternalError(string command, IReadOnlyList<string> args, Exception e)
+    {
+        var inner = e;
+        while (inner is AggregateException or System.Reflection.TargetInvocationException && inner.InnerException != null) inner = inner.InnerException;
+        string message = inner.Message.Split('\n', 2)[0].Trim();
+        string input = string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
+        return $"internal error in `defensebench {command}` (input: {Publishing.Escape.Terminal(input)}): {inner.GetType().Name}: {Publishing.Escape.Terminal(message)}; " +
+               "this is a bug of the harness: please report it with this command line and the output of the same command with --verbose";
     }
 }

@@ -25,13 +25,15 @@ internal static class LeaderboardCommand
         command.SetAction(parse =>
         {
             string folder = parse.GetValue(dir)!;
+            string target = PathArguments.OutputFolder(parse.GetValue(outDir) ?? folder, "--out");
+            if (parse.GetValue(previous) is { } before)
+                PathArguments.InputFile(before, "--previous", "give --previous the leaderboard.json of an earlier release");
             var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
             var manifest = Manifest.TryLoad(folder);
             var limit = Budget.Parse(parse.GetValue(budget)!);
             var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), limit.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, limit));
             if (parse.GetValue(previous) is { } old)
                 doc = doc with { Diff = LeaderboardDiff.Compare(Path.GetFileName(old), LeaderboardDocument.Load(old), doc) };
-            string target = parse.GetValue(outDir) ?? folder;
             Directory.CreateDirectory(target);
             File.WriteAllText(Path.Combine(target, LeaderboardDocument.FileName), doc.Serialise());
             File.WriteAllText(Path.Combine(target, "leaderboard.md"), LeaderboardPages.Markdown(doc));

@@ -23,7 +23,7 @@ internal static class MergeCommand
         };
         command.SetAction(parse =>
         {
-            string target = parse.GetValue(outDir)!;
+            string target = PathArguments.OutputFolder(parse.GetValue(outDir)!, "--out");
             var merged = ShardMerge.Merge(parse.GetValue(folders)!, target, parse.GetValue(matrix), arguments);
             var shards = merged.Manifest.MergedFrom!;
             output.WriteLine($"merged {shards.Count} shard folder{(shards.Count == 1 ? "" : "s")} of {merged.Manifest.Matrix} into {target}: " +

@@ -31,8 +31,9 @@ internal static class RunCommand
             if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && n < 1) r.AddError($"--seeds {n}: write a seed count of at least 1");
         });
         command.SetAction(parse => new Runner(output, error).Run(
-            new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir), parse.GetValue(device)!, parse.GetValue(seeds), parse.GetValue(resume),
-                parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null, parse.GetValue(export)),
+            new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir) is { } o ? PathArguments.OutputFolder(o, "--out") : null, parse.GetValue(device)!,
+                parse.GetValue(seeds), parse.GetValue(resume), parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null,
+                parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null),
             arguments));
         return command;
     }
