@@ -16,6 +16,12 @@ public static class RdpAccountant
     public const double DefaultDelta = 1e-5;
 
     /// <summary>Opacus's default orders: 1.1, 1.2, …, 10.9 and 12, 13, …, 63.</summary>
+    /// <summary>The smallest sampling rate accounted: below it 1/q leaves double precision and the series do not end.</summary>
+    public const double MinSampleRate = 1e-300;
+
+    /// <summary>The largest Rényi order and the most orders accounted: the work grows with their sum (log A_α has α + 1 terms).</summary>
+    public const int MaxOrder = 256, MaxOrders = 256;
+
     public static readonly IReadOnlyList<double> DefaultOrders =
         [.. Enumerable.Range(1, 99).Select(x => 1 + x / 10.0), .. Enumerable.Range(12, 52).Select(a => (double)a)];
 
@@ -51,6 +57,10 @@ public static class RdpAccountant
         if (q == 0) return 0;
         if (sigma == 0 || double.IsPositiveInfinity(order)) return double.PositiveInfinity;
         if (q == 1) return order / (2 * sigma * sigma);
+        // Beyond this σ², σ²·ln(1/q) overflows and the fractional series never ends; α/(2σ²), the unsampled
+        // mechanism's RDP, bounds the subsampled one from above and is below 1e-290 here, so ε stays sound.
+        if (sigma > 1e150) return order / (2 * sigma * sigma);
+        if (q < MinSampleRate) throw new ArgumentOutOfRangeException(nameof(q), q, $"sampling rates below {MinSampleRate} are not supported (1/q overflows)");
         double logA = order == Math.Floor(order) ? LogAInteger(q, sigma, (int)order) : LogAFractional(q, sigma, order);
         return logA / (order - 1);
     }

@@ -49,7 +49,17 @@ internal static class PrivacyCommand
                 double q = Required(parse.GetValue(rate), "--sample-rate", "--target-epsilon");
                 long t = Required(parse.GetValue(steps), "--steps", "--target-epsilon");
                 Check(new GaussianPhase(q, 1, t));
-                double z = RdpAccountant.NoiseMultiplier(epsilon.Value, q, t, d, grid);
+                double z;
+                try
+                {
+                    z = RdpAccountant.NoiseMultiplier(epsilon.Value, q, t, d, grid);
+                }
+                catch (ArgumentOutOfRangeException)
+                {
+                    throw new InputException(
+                        $"no noise multiplier up to 1e6 reaches ε = {Format(epsilon.Value)} at δ = {Format(d)} (q = {Format(q)}, T = {t})",
+                        "raise --target-epsilon or --delta, or lower --sample-rate or --steps");
+                }
                 var reached = RdpAccountant.Epsilon(q, z, t, d, grid);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"noise multiplier z = {z:0.0000} reaches ε = {reached.Epsilon:0.0000} ≤ {Format(epsilon.Value)} at δ = {Format(d)} (q = {Format(q)}, T = {t}, Rényi order {Format(reached.Order)})"));
@@ -96,7 +106,7 @@ internal static class PrivacyCommand
         List<double> orders;
         string[] range = text.Split('-');
         if (range.Length == 2 && int.TryParse(range[0], CultureInfo.InvariantCulture, out int from) && int.TryParse(range[1], CultureInfo.InvariantCulture, out int to) && to >= from)
-            orders = Enumerable.Range(from, to - from + 1).Select(a => (double)a).ToList();
+            orders = Enumerable.Range(from, (int)Math.Min((long)to - from + 1, RdpAccountant.MaxOrders + 1L)).Select(a => (double)a).ToList();
         else
         {
             orders = [];
@@ -104,13 +114,17 @@ internal static class PrivacyCommand
                 orders.Add(ParameterSpec.TryParseReal(part, out double a) ? a : throw new InputException($"--orders {text} cannot be read", Fix));
         }
         if (orders.Count == 0 || orders.Any(a => !(a > 1) || double.IsInfinity(a))) throw new InputException($"--orders {text} has an order ≤ 1", Fix);
+        if (orders.Count > RdpAccountant.MaxOrders || orders.Max() > RdpAccountant.MaxOrder)
+            throw new InputException($"--orders {text} asks for {orders.Count} orders up to {Format(orders.Max())}",
+                $"write at most {RdpAccountant.MaxOrders} orders, each at most {RdpAccountant.MaxOrder} (the best order of any practical setting lies far below)");
         return orders;
     }
 
     private static void Check(GaussianPhase p)
     {
-        if (!(p.SampleRate is > 0 and <= 1))
-            throw new InputException($"sample rate {Format(p.SampleRate)} is out of range", "write a sampling rate q in (0, 1], e.g. batch size / dataset size");
+        if (!(p.SampleRate is >= RdpAccountant.MinSampleRate and <= 1))
+            throw new InputException($"sample rate {Format(p.SampleRate)} is out of range",
+                $"write a sampling rate q in [{Format(RdpAccountant.MinSampleRate)}, 1], e.g. batch size / dataset size");
         if (!(p.NoiseMultiplier >= 0) || double.IsInfinity(p.NoiseMultiplier))
             throw new InputException($"noise multiplier {Format(p.NoiseMultiplier)} is out of range", "write a noise multiplier z ≥ 0");
         if (p.Steps < 1) throw new InputException($"{p.Steps} steps", "write a number of steps T ≥ 1");
