@@ -28,8 +28,7 @@ internal static class LeaderboardCommand
             string target = PathArguments.OutputFolder(parse.GetValue(outDir) ?? folder, "--out");
             if (parse.GetValue(previous) is { } before)
                 PathArguments.InputFile(before, "--previous", "give --previous the leaderboard.json of an earlier release");
-            var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
-            var manifest = Manifest.TryLoad(folder);
+            var (_, rows, manifest) = ResultsFolder.Read(folder);
             var limit = Budget.Parse(parse.GetValue(budget)!);
             var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), limit.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, limit));
             if (parse.GetValue(previous) is { } old)

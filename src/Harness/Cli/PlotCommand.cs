@@ -13,7 +13,7 @@ internal static class PlotCommand
         command.SetAction(parse =>
         {
             string folder = parse.GetValue(dir)!;
-            var rows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            var rows = ResultsFolder.Read(folder).Rows;
             var plots = PlotRenderer.RenderAll(rows, Path.Combine(folder, "plots"));
             foreach (string p in plots) output.WriteLine(p);
             output.WriteLine($"{plots.Count} plots (PNG and SVG) in {Path.Combine(folder, "plots")}");

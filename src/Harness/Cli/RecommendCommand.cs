@@ -36,9 +36,9 @@ internal static class RecommendCommand
             string target = PathArguments.OutputFolder(parse.GetValue(outDir) ?? folder, "--out");
             var limits = (parse.GetValue(max) ?? []).Select(Limit.Parse).ToList();
             string cells = Path.Combine(folder, CellsCsv.FileName);
-            var rows = CellsCsv.Read(cells);
+            var (_, rows, manifest) = ResultsFolder.Read(folder);
             var answer = Recommender.Recommend(rows, limits, parse.GetValue(family), parse.GetValue(prefer)!);
-            string snippet = RecommendationReport.Snippet(answer, rows, Manifest.TryLoad(folder));
+            string snippet = RecommendationReport.Snippet(answer, rows, manifest);
             string plot = SafePath.Inside(target, $"recommend-{answer.Family.Replace('>', '-')}.svg", $"{cells} (defence family)");
             Directory.CreateDirectory(target);
             File.WriteAllText(plot, RecommendationReport.Plot(answer));

@@ -23,7 +23,7 @@ internal static class VerifyCommand
             var matrix = MatrixLoader.Load(parse.GetValue(matrixArg)!);
             string dir = parse.GetValue(results) ?? Path.Combine("results", matrix.Name);
             string baselinePath = parse.GetValue(baseline) ?? Verifier.DefaultBaselinePath(matrix);
-            var now = Verifier.Summarise(matrix, CellsCsv.Read(Path.Combine(dir, CellsCsv.FileName)), dir);
+            var now = Verifier.Summarise(matrix, ResultsFolder.Read(dir).Rows, dir);
             if (parse.GetValue(accept))
             {
                 var failing = now.Where(c => c.Status != CellRow.Ok).ToArray();

@@ -44,17 +44,20 @@ public sealed record Manifest
 
     public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options) + "\n");
 
+    /// <summary>The folder's manifest; null when it has none; an input error naming the line when it is not a manifest.</summary>
     public static Manifest? TryLoad(string folder)
     {
         string path = Path.Combine(folder, FileName);
         if (!File.Exists(path)) return null;
+        const string Fix = "repair or delete it (a results folder without manifest.json still loads, without provenance)";
         try
         {
-            return JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), Options);
+            return JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), Options)
+                   ?? throw new Core.Components.InputException("is null, not a manifest object", Fix, path);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return null;
+            throw new Core.Components.InputException($"is not a manifest ({e.Message})", Fix, path, (int?)e.LineNumber + 1);
         }
     }
 

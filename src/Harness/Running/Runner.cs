@@ -41,7 +41,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
 
         var done = new HashSet<(string, int)>();
         var resumedAt = new List<DateTimeOffset>();
-        var previous = Manifest.TryLoad(outDir);
+        // Only a resumed run reads what the folder holds; a fresh run sets it aside unread.
+        var previous = options.Resume ? Manifest.TryLoad(outDir) : null;
         if (File.Exists(cellsPath))
         {
             if (options.Resume) done = Resume(matrix, shard, outDir, cellsPath, previous, resumedAt);

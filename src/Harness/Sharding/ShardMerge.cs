@@ -52,7 +52,7 @@ public static class ShardMerge
         var grids = new List<string>();
         foreach (var (folder, _) in shards)
         {
-            var shardRows = CellsCsv.Read(Path.Combine(folder, CellsCsv.FileName));
+            var shardRows = ResultsFolder.ReadCells(Path.Combine(folder, CellsCsv.FileName), mayBeEmpty: true);
             rows.AddRange(shardRows);
             grids.AddRange(shardRows.Select(r => ReconstructionGrid.PathIn(Path.Combine(folder, Runner.ImagesFolder), r)).Where(File.Exists));
         }
