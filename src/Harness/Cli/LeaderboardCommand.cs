@@ -33,7 +33,7 @@ internal static class LeaderboardCommand
             var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), limit.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, limit));
             if (parse.GetValue(previous) is { } old)
                 doc = doc with { Diff = LeaderboardDiff.Compare(Path.GetFileName(old), LeaderboardDocument.Load(old), doc) };
-            Directory.CreateDirectory(target);
+            using var folderLock = ResultsLock.Acquire(target, "defensebench leaderboard");
             File.WriteAllText(Path.Combine(target, LeaderboardDocument.FileName), doc.Serialise());
             File.WriteAllText(Path.Combine(target, "leaderboard.md"), LeaderboardPages.Markdown(doc));
             File.WriteAllText(Path.Combine(target, "leaderboard.html"), LeaderboardPages.Html(doc));

@@ -29,6 +29,7 @@ internal static class MergeCommand
             output.WriteLine($"merged {shards.Count} shard folder{(shards.Count == 1 ? "" : "s")} of {merged.Manifest.Matrix} into {target}: " +
                              $"{merged.Rows.Count} rows ({merged.Manifest.FailedRows} failed) in {Path.Combine(target, CellsCsv.FileName)}, " +
                              $"{merged.Plots.Count} plots in {Path.Combine(target, "plots")}");
+            if (merged.KeptPrevious) output.WriteLine($"{target} held an earlier run: {PreviousRun.Kept}");
             if (merged.Images is { } index) output.WriteLine($"reconstructions: {index}");
             return merged.Manifest.FailedRows > 0 ? 1 : 0;
         });

@@ -14,6 +14,7 @@ internal static class PlotCommand
         {
             string folder = parse.GetValue(dir)!;
             var rows = ResultsFolder.Read(folder).Rows;
+            using var folderLock = ResultsLock.Acquire(folder, "defensebench plot");
             var plots = PlotRenderer.RenderAll(rows, Path.Combine(folder, "plots"));
             foreach (string p in plots) output.WriteLine(p);
             output.WriteLine($"{plots.Count} plots (PNG and SVG) in {Path.Combine(folder, "plots")}");

@@ -40,7 +40,7 @@ internal static class RecommendCommand
             var answer = Recommender.Recommend(rows, limits, parse.GetValue(family), parse.GetValue(prefer)!);
             string snippet = RecommendationReport.Snippet(answer, rows, manifest);
             string plot = SafePath.Inside(target, $"recommend-{answer.Family.Replace('>', '-')}.svg", $"{cells} (defence family)");
-            Directory.CreateDirectory(target);
+            using var folderLock = ResultsLock.Acquire(target, "defensebench recommend");
             File.WriteAllText(plot, RecommendationReport.Plot(answer));
             if (parse.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { answer, snippet, plot }, LeaderboardDocument.Json));

@@ -37,6 +37,9 @@ public sealed class Runner(TextWriter output, TextWriter log)
         {
             throw new InputException($"--out {outDir} cannot be used as the results folder ({e.Message})", "give --out a folder path that can be created and written");
         }
+        // Held to the end: a second writer into this folder would interleave or lose rows.
+        using var folderLock = ResultsLock.Acquire(outDir, string.Join(' ', ["defensebench", .. arguments]));
+        if (folderLock.TakenOver is { } stale) log.WriteLine($"took over the lock of {outDir} left by {stale}, which ended without releasing it");
         string cellsPath = Path.Combine(outDir, CellsCsv.FileName);
 
         var done = new HashSet<(string, int)>();
@@ -85,7 +88,12 @@ public sealed class Runner(TextWriter output, TextWriter log)
                 }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), Path.Combine(outDir, ImagesFolder));
         }
 
-        var rows = RowOrder.Canonical(CellsCsv.Read(cellsPath), matrix.Cells.Select(c => c.Id).ToArray());
+        var rows = RowOrder.Canonical(ResultsFolder.ReadCells(cellsPath, mayBeEmpty: true), matrix.Cells.Select(c => c.Id).ToArray());
+        if (Incomplete(rows, cells, matrix.Seeds) is { } problem)
+        {
+            log.WriteLine($"error: {cellsPath}: {problem}; cells.csv was left as it is: run again with --resume to complete it");
+            return 1;
+        }
         CellsCsv.Write(cellsPath, rows);
         manifest = manifest with
         {
@@ -98,6 +106,21 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var index = ImageIndex.Write(rows, Path.Combine(outDir, ImagesFolder));
         Summarise(rows, outDir, plots.Count, index);
         return manifest.FailedRows > 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Why the rows are not every cell and seed of the run exactly once (null when they are): a row missing, or a row
+    /// of a cell or seed the run does not hold. Checked before a run exits 0, so no lost row goes unnoticed.
+    /// </summary>
+    internal static string? Incomplete(IReadOnlyList<CellRow> rows, IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds)
+    {
+        var expected = cells.SelectMany(c => seeds.Select(seed => (c.Id, seed))).ToHashSet();
+        var present = rows.Select(r => r.Key).ToHashSet();
+        var missing = expected.Where(k => !present.Contains(k)).ToList();
+        if (missing.Count > 0)
+            return $"{missing.Count} of {expected.Count} cell runs are missing (e.g. cell {missing[0].Item1} seed {missing[0].Item2})";
+        var foreign = rows.FirstOrDefault(r => !expected.Contains(r.Key));
+        return foreign == null ? null : $"holds a row (cell {foreign.CellId} seed {foreign.Seed}) that is not a cell run of this matrix";
     }
 
     /// <summary>The run folder's subfolder of reconstruction pictures and their index.html.</summary>
@@ -159,19 +182,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
     /// <summary>A fresh run into a folder with results keeps the old ones as *.prev.* rather than deleting them.</summary>
     private void SetAside(string outDir)
     {
-        foreach (var (name, prev) in new[] { (CellsCsv.FileName, "cells.prev.csv"), (Manifest.FileName, "manifest.prev.json") })
-        {
-            string path = Path.Combine(outDir, name);
-            if (File.Exists(path)) File.Move(path, Path.Combine(outDir, prev), overwrite: true);
-        }
-        foreach (string folder in new[] { "plots", ImagesFolder })
-        {
-            string current = Path.Combine(outDir, folder), previous = current + ".prev";
-            if (!Directory.Exists(current)) continue;
-            if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
-            Directory.Move(current, previous);
-        }
-        log.WriteLine($"{outDir} held an earlier run: kept as cells.prev.csv, manifest.prev.json, plots.prev/ and images.prev/ (use --resume to continue a run instead)");
+        if (PreviousRun.SetAside(outDir))
+            log.WriteLine($"{outDir} held an earlier run: {PreviousRun.Kept} (use --resume to continue a run instead)");
     }
 
     private void Summarise(List<CellRow> rows, string outDir, int plots, string? imageIndex)

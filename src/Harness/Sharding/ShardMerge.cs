@@ -7,7 +7,7 @@ using DefenseBench.Harness.Running;
 namespace DefenseBench.Harness.Sharding;
 
 /// <summary>What a merge wrote: the manifest, the rows, the plots and, when some cell drew reconstructions, their index.</summary>
-public sealed record MergeResult(Manifest Manifest, IReadOnlyList<CellRow> Rows, IReadOnlyList<string> Plots, string? Images);
+public sealed record MergeResult(Manifest Manifest, IReadOnlyList<CellRow> Rows, IReadOnlyList<string> Plots, string? Images, bool KeptPrevious);
 
 /// <summary>
 /// Joins the folders of a sharded run into one results folder equal to an unsharded run's: every cell and seed of the
@@ -59,7 +59,9 @@ public static class ShardMerge
         CheckRows(matrix, rows);
         rows = RowOrder.Canonical(rows, matrix.Cells.Select(c => c.Id).ToArray());
 
-        Directory.CreateDirectory(target);
+        // Taken once the shards check out, so a refused merge leaves no folder behind.
+        using var folderLock = ResultsLock.Acquire(target, "defensebench merge");
+        bool kept = PreviousRun.SetAside(target);
         CellsCsv.Write(Path.Combine(target, CellsCsv.FileName), rows);
         var manifest = first with
         {
@@ -85,7 +87,7 @@ public static class ShardMerge
         if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
         if (grids.Count > 0) Directory.CreateDirectory(images);
         foreach (string grid in grids) File.Copy(grid, Path.Combine(images, Path.GetFileName(grid)));
-        return new MergeResult(manifest, rows, rendered, ImageIndex.Write(rows, images));
+        return new MergeResult(manifest, rows, rendered, ImageIndex.Write(rows, images), kept);
     }
 
     private static void CheckSameRun(IReadOnlyList<(string Folder, Manifest Manifest)> shards)

@@ -163,6 +163,47 @@ public sealed class ResumeTests : IDisposable
         AssertEachCellRunExactlyOnce(spec, rows);
         Assert.All(rows, r => Assert.Equal(CellRow.Ok, r.Status));
         Assert.Contains("rows already done", resume.Stderr, StringComparison.Ordinal);
+        Assert.Contains("took over the lock", resume.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_second_writer_into_a_folder_being_run_exits_2_naming_the_holder()
+    {
+        string matrix = _temp.Write("kill-me.yaml", Large);
+        string owner = Path.Combine(_temp["out"], ResultsLock.OwnerFile);
+        using var process = Defensebench.Start(_temp.Path, "run", matrix, "--out", _temp["out"], "--device", "cpu");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(owner) || new FileInfo(owner).Length == 0)
+        {
+            Assert.False(process.HasExited, $"the run ended before it took the lock; output:\n{process.Output}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no lock after {clock.Elapsed}; output:\n{process.Output}");
+            Thread.Sleep(10);
+        }
+        int pid = JsonDocument.Parse(File.ReadAllText(owner)).RootElement.GetProperty("Pid").GetInt32();
+
+        var second = InProcess.Run("run", matrix, "--out", _temp["out"], "--device", "cpu", "--resume");
+        var board = InProcess.Run("plot", _temp["out"]);
+        process.KillTree();
+
+        Assert.True(second.ExitCode == 2, second.Output);
+        Assert.Contains($"is locked by process {pid} on ", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("started ", second.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, board.ExitCode);
+        using var taken = ResultsLock.Acquire(_temp["out"], "test");
+        Assert.Equal(pid, taken.TakenOver?.Pid);
+    }
+
+    [Fact]
+    public void A_run_whose_file_lost_a_row_does_not_exit_0()
+    {
+        string matrix = _temp.Write("tiny.yaml", Small);
+        var spec = MatrixLoader.Load(matrix);
+        var rows = Enumerable.Range(0, 2).SelectMany(seed => spec.Cells.Select(c => new CellRow { CellId = c.Id, Seed = seed, Status = CellRow.Ok })).ToList();
+
+        Assert.Null(DefenseBench.Harness.Running.Runner.Incomplete(rows, spec.Cells, spec.Seeds));
+        Assert.Contains($"1 of {rows.Count} cell runs are missing", DefenseBench.Harness.Running.Runner.Incomplete(rows.Skip(1).ToList(), spec.Cells, spec.Seeds));
+        Assert.Contains("not a cell run of this matrix",
+            DefenseBench.Harness.Running.Runner.Incomplete([.. rows, rows[0] with { Seed = 7 }], spec.Cells, spec.Seeds));
     }
 
     public void Dispose() => _temp.Dispose();

@@ -94,6 +94,23 @@ public sealed class ShardMergeTests : IDisposable
     }
 
     [Fact]
+    public void Merge_into_a_folder_that_holds_a_run_keeps_that_run_as_prev()
+    {
+        InProcess.Expect(0, "run", Matrix, "--out", _temp["a"], "--device", "cpu", "--shard", "0/2");
+        InProcess.Expect(0, "run", Matrix, "--out", _temp["b"], "--device", "cpu", "--shard", "1/2");
+        InProcess.Expect(0, "merge", _temp["a"], _temp["b"], "--out", _temp["merged"]);
+        string cells = Path.Combine(_temp["merged"], CellsCsv.FileName);
+        File.AppendAllText(cells, "# a mark only the earlier file has\n");
+        string before = File.ReadAllText(cells);
+
+        var again = InProcess.Expect(0, "merge", _temp["a"], _temp["b"], "--out", _temp["merged"]);
+
+        Assert.Equal(before, File.ReadAllText(Path.Combine(_temp["merged"], "cells.prev.csv")));
+        Assert.DoesNotContain("a mark", File.ReadAllText(cells), StringComparison.Ordinal);
+        Assert.Contains("held an earlier run", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Merge_refuses_shards_of_different_matrices()
     {
         string matrix = Matrix;
