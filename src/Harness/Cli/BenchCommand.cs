@@ -52,7 +52,8 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             var spec = MatrixLoader.Load(parse.GetValue(matrix)!);
-            if (parse.GetValue(seeds) is { } n and > 0) spec = spec.WithSeeds(n);
+            if (parse.GetValue(seeds) is { } n)
+                spec = spec.WithSeeds(MatrixLoader.SeedCountProblem(n) is { } problem ? throw new InputException(problem) : n);
             var result = MatrixBench.Run(spec, DeviceChoice.Resolve(parse.GetValue(device)!), Math.Max(0, parse.GetValue(every)));
             output.Write(MatrixBench.Table(result));
             return result.Failed > 0 ? 1 : 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Running;
 using DefenseBench.Harness.Sharding;
 
@@ -21,19 +22,23 @@ internal static class RunCommand
         {
             Description = "write the last layer each label attack read (per cell, seed and client) as safetensors files to this folder, for `attack --update`",
         };
+        var yes = new Option<bool>("--yes")
+        {
+            Description = $"run a matrix (or shard) of more than {Runner.ConfirmAbove:N0} cell runs (cells x seeds); above {Runner.MaxCellRuns:N0}, split it with --shard",
+        };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {
-            matrix, outDir, device, seeds, resume, shard, export,
+            matrix, outDir, device, seeds, resume, shard, export, yes,
         };
         // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
         {
-            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && n < 1) r.AddError($"--seeds {n}: write a seed count of at least 1");
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && MatrixLoader.SeedCountProblem(n) is { } problem) r.AddError(problem);
         });
         command.SetAction(parse => new Runner(output, error).Run(
             new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir) is { } o ? PathArguments.OutputFolder(o, "--out") : null, parse.GetValue(device)!,
                 parse.GetValue(seeds), parse.GetValue(resume), parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null,
-                parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null),
+                parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null, parse.GetValue(yes)),
             arguments));
         return command;
     }

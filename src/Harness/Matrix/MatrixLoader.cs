@@ -140,13 +140,21 @@ public static partial class MatrixLoader
         return name;
     }
 
+    /// <summary>The most seeds a matrix (or `--seeds`) may ask for.</summary>
+    public const int MaxSeeds = 100_000;
+
+    public const string SeedsFix = "write a count from 1 to 100000, or a list of seeds such as [0, 1, 2]";
+
+    /// <summary>The error of a seed count given on the command line, checked as the matrix key is; null when it is fine.</summary>
+    public static string? SeedCountProblem(int count) => count is >= 1 and <= MaxSeeds ? null : $"--seeds {count} is out of range; {SeedsFix.Replace("write", "give", StringComparison.Ordinal)}";
+
     private static IReadOnlyList<int> ReadSeeds(Dictionary<string, YamlNode> top, ErrorSink errors)
     {
         if (!top.TryGetValue("seeds", out var node)) return [0];
         if (node is YamlScalarNode && int.TryParse(node.Scalar(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int count))
         {
-            if (count is >= 1 and <= 100000) return Enumerable.Range(0, count).ToArray();
-            errors.Add(node, $"seeds {count} is out of range", "write a count from 1 to 100000, or a list of seeds such as [0, 1, 2]");
+            if (count is >= 1 and <= MaxSeeds) return Enumerable.Range(0, count).ToArray();
+            errors.Add(node, $"seeds {count} is out of range", SeedsFix);
             return [0];
         }
         var seeds = new List<int>();

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
-    ShardSpec? Shard = null, string? ExportUpdates = null);
+    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
@@ -28,6 +28,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var device = DeviceChoice.Resolve(options.Device);
         var shard = options.Shard ?? ShardSpec.Whole;
         var cells = ShardPlan.Select(matrix.Cells, shard);
+        CheckSize((long)cells.Count * matrix.Seeds.Count, cells.Count, matrix.Seeds.Count, options.Yes);
         string outDir = options.OutDir ?? Path.Combine("results", matrix.Name);
         try
         {
@@ -106,6 +107,22 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var index = ImageIndex.Write(rows, Path.Combine(outDir, ImagesFolder));
         Summarise(rows, outDir, plots.Count, index);
         return manifest.FailedRows > 0 ? 1 : 0;
+    }
+
+    /// <summary>Above this many cell runs (cells x seeds) `run` asks for --yes: a sweep that size takes hours to days.</summary>
+    public const int ConfirmAbove = 10_000;
+
+    /// <summary>The most cell runs one `run` takes, with --yes or without; a larger matrix runs as shards.</summary>
+    public const int MaxCellRuns = 1_000_000;
+
+    private static void CheckSize(long runs, int cells, int seeds, bool yes)
+    {
+        string size = $"this run holds {cells:N0} cells x {seeds:N0} seeds = {runs:N0} cell runs";
+        if (runs > MaxCellRuns)
+            throw new InputException($"{size}, more than the {MaxCellRuns:N0} one run takes",
+                $"split it with --shard i/n (n ≥ {(runs + MaxCellRuns - 1) / MaxCellRuns}), or sweep fewer values");
+        if (runs > ConfirmAbove && !yes)
+            throw new InputException($"{size} (more than {ConfirmAbove:N0})", "pass --yes to run them all, or sweep fewer values");
     }
 
     /// <summary>

@@ -78,4 +78,41 @@ public sealed class HostileArgumentsTests : IDisposable
         Assert.Equal(1, verbose.ExitCode);
         Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
     }
+
+    private string Sweep(int seeds) => _temp.Write($"sweep{seeds}.yaml", $"""
+        name: sweep
+        seeds: {seeds}
+        blocks:
+          - name: s
+            dataset: synthetic-mnist
+            model: dlg-lenet
+            batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+            attacks: [llg]
+            defenses: [none]
+        """);
+
+    [Theory]
+    [InlineData(1000, new string[0], "= 11,000 cell runs (more than 10,000); pass --yes")]
+    [InlineData(100000, new[] { "--yes" }, "= 1,100,000 cell runs, more than the 1,000,000 one run takes; split it with --shard i/n (n ≥ 2)")]
+    public void A_huge_sweep_says_how_many_cell_runs_and_asks_for_yes_or_refuses_above_the_cap(int seeds, string[] extra, string message)
+    {
+        var result = InProcess.Run(["run", Sweep(seeds), "--out", _temp["out"], "--device", "cpu", .. extra]);
+
+        Assert.True(result.ExitCode == 2, result.Output);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp["out"]));
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("bench")]
+    public void Seeds_on_the_command_line_are_checked_as_the_matrix_key_is(string command)
+    {
+        string[] args = command == "run" ? ["run", Sweep(1), "--seeds", "100001", "--out", _temp["out"]] : ["bench", "matrix", Sweep(1), "--seeds", "100001"];
+
+        var result = InProcess.Run(args);
+
+        Assert.True(result.ExitCode == 2, result.Output);
+        Assert.Contains("--seeds 100001 is out of range; give a count from 1 to 100000", result.Stderr, StringComparison.Ordinal);
+    }
 }
