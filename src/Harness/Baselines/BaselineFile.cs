@@ -70,6 +70,7 @@ public static class BaselineFile
 
     public static List<BaselineCell> Read(string path)
     {
+        if (Directory.Exists(path)) throw new InputException($"the baseline {path} is a folder, not a file", "give --baseline the baseline CSV file");
         if (!File.Exists(path))
             throw new InputException($"there is no baseline {path}", "run the matrix, then `verify MATRIX --accept` to write it");
         var cells = new List<BaselineCell>();

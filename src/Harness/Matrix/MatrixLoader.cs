@@ -25,6 +25,8 @@ public static partial class MatrixLoader
 
     public static MatrixSpec Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new InputException($"matrix file '{path}' is a folder, not a file", "give the path of a YAML matrix, e.g. matrices/quick.yaml");
         if (!File.Exists(path))
             throw new InputException($"matrix file '{path}' does not exist", "give the path of a YAML matrix, e.g. matrices/quick.yaml");
         byte[] bytes = File.ReadAllBytes(path);

@@ -43,10 +43,20 @@ public sealed class HostileArgumentsTests : IDisposable
         Assert.False(Directory.Exists(_temp["run"]));
     }
 
-    [Fact]
-    public void A_folder_given_as_an_update_file_says_so()
+    [Theory]
+    [InlineData("attack")]
+    [InlineData("run")]
+    [InlineData("leaderboard")]
+    public void A_folder_given_as_a_file_says_so(string command)
     {
-        var result = InProcess.Run("attack", "llg", "--update", _temp.Path);
+        string[] args = command switch
+        {
+            "attack" => ["attack", "llg", "--update", _temp.Path],
+            "run" => ["run", _temp.Path],
+            _ => ["leaderboard", LeaderboardTests.SmallRun, "--previous", _temp.Path, "--out", _temp["board"]],
+        };
+
+        var result = InProcess.Run(args);
 
         Assert.True(result.ExitCode == 2, result.Output);
         Assert.Contains("is a folder, not a file", result.Stderr, StringComparison.Ordinal);
