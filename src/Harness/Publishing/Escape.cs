@@ -45,6 +45,16 @@ public static class Escape
     /// </summary>
     public static JavaScriptEncoder Json => JavaScriptEncoder.Default;
 
+    /// <summary>
+    /// A YAML scalar in the sweep matrix `recommend` suggests: written plain when it is a plain name or number, else as
+    /// a double-quoted string (JSON escaping, which YAML reads the same), so a value from data cannot add keys, lines
+    /// or flow collections to a matrix the user then runs.
+    /// </summary>
+    public static string Yaml(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '+' or '/') && !text.StartsWith('-')
+            ? text
+            : System.Text.Json.JsonSerializer.Serialize(text, new System.Text.Json.JsonSerializerOptions { Encoder = Json });
+
     /// <summary>Text printed to a terminal: control characters (ANSI escape sequences included) become spaces; line breaks stay.</summary>
     public static string Terminal(string text) => Printable(text, keepNewlines: true);
 

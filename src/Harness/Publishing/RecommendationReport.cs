@@ -58,18 +58,19 @@ public static class RecommendationReport
         var name = DefenseName.Parse((r.Chosen ?? r.Candidates[0]).Defense);
         string values = "[" + string.Join(", ", r.SweepValues.Select(v => ParameterSpec.FormatReal(v))) + "]";
         var stages = name.Family.Split('>').Select(stage =>
-            $"{{{stage}: {{{string.Join(", ", name.Parameters.Where(p => p.Stage == stage).Select(p => $"{p.Name}: {(p.Name == r.Parameter ? values : p.Value)}"))}}}}}").ToList();
+            $"{{{Escape.Yaml(stage)}: {{{string.Join(", ", name.Parameters.Where(p => p.Stage == stage).Select(p => $"{Escape.Yaml(p.Name)}: {(p.Name == r.Parameter ? values : Escape.Yaml(p.Value))}"))}}}}}").ToList();
         string defence = stages.Count == 1 ? stages[0][1..^1] : $"pipeline: [{string.Join(", ", stages)}]";
-        var attacks = rowsOfFamily.Select(x => x.AttackParams.Length == 0 ? x.Attack : $"{{{x.Attack}: {{{string.Join(", ", x.AttackParams.Split(',').Select(p => p.Replace("=", ": ", StringComparison.Ordinal)))}}}}}")
+        var attacks = rowsOfFamily.Select(x => x.AttackParams.Length == 0 ? Escape.Yaml(x.Attack)
+                : $"{{{Escape.Yaml(x.Attack)}: {{{string.Join(", ", x.AttackParams.Split(',').Select(p => p.Split('=', 2)).Select(p => $"{Escape.Yaml(p[0])}: {Escape.Yaml(p.Length > 1 ? p[1] : "")}"))}}}}}")
             .Distinct().ToList();
         var yaml = new StringBuilder();
-        yaml.Append($"name: {r.Family.Replace('>', '-')}-{r.Parameter}-sweep\n")
+        yaml.Append($"name: {Escape.Yaml($"{r.Family.Replace('>', '-')}-{r.Parameter}-sweep")}\n")
             .Append($"seeds: {rowsOfFamily.Select(x => x.Seed).Distinct().Count()}\n")
-            .Append($"dataset: {first.Dataset}\nmodel: {first.Model}\nbatch_size: {first.BatchSize}\nlabels: {first.Labels}\nclients: {first.Clients}\n")
-            .Append(first.Protocol.Contains('(', StringComparison.Ordinal) ? $"# protocol: {first.Protocol} (write it as the original matrix did)\n" : $"protocol: {first.Protocol}\n")
+            .Append($"dataset: {Escape.Yaml(first.Dataset)}\nmodel: {Escape.Yaml(first.Model)}\nbatch_size: {first.BatchSize}\nlabels: {Escape.Yaml(first.Labels)}\nclients: {first.Clients}\n")
+            .Append(first.Protocol.Contains('(', StringComparison.Ordinal) ? $"# protocol: {Escape.Terminal(first.Protocol).Replace('\n', ' ')} (write it as the original matrix did)\n" : $"protocol: {Escape.Yaml(first.Protocol)}\n")
             .Append($"attacks: [{string.Join(", ", attacks)}]\n")
             .Append(UtilityLine(manifest))
-            .Append($"blocks:\n  - name: {r.Parameter}-sweep\n    defenses:\n      - none\n      - {defence}\n");
+            .Append($"blocks:\n  - name: {Escape.Yaml(r.Parameter + "-sweep")}\n    defenses:\n      - none\n      - {defence}\n");
         return yaml.ToString();
     }
 

@@ -128,4 +128,35 @@ public sealed partial class EscapeTests : IDisposable
         Assert.DoesNotContain("<script", result.Stdout, StringComparison.Ordinal);
         using var parsed = JsonDocument.Parse(result.Stdout);
     }
+
+    [Theory]
+    [MemberData(nameof(HostileText.Each), MemberType = typeof(HostileText))]
+    public void The_suggested_sweep_matrix_keeps_a_hostile_value_inside_its_own_yaml_scalar(string payload)
+    {
+        string folder = _temp["sweep"];
+        Directory.CreateDirectory(folder);
+        string attack = payload + "]\nseeds: 999\n# ";
+        var rows = new[] { (Keep: 0.5, Asr: 0.9), (Keep: 0.1, Asr: 0.2) }.SelectMany(s => new[] { 0, 1, 2 }.Select(seed =>
+            SampleRows.Ok(attack, "", $"topk(keep={s.Keep},scope=layer,ef=off)", s.Asr, seed: seed) with
+            {
+                CellId = $"k{s.Keep}",
+                Dataset = payload,
+                UtilityDrop = 0.001,
+                WireBytes = 100 * s.Keep,
+            }));
+        CellsCsv.Write(Path.Combine(folder, CellsCsv.FileName), rows);
+
+        var result = InProcess.Run("recommend", folder, "--max", "asr=0.5", "--json");
+
+        Assert.True(result.ExitCode is 0 or 1, result.Output);
+        string snippet = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("snippet").GetString()!;
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        yaml.Load(new StringReader(snippet));
+        var root = (YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode;
+        Assert.Equal(["name", "seeds", "dataset", "model", "batch_size", "labels", "clients", "protocol", "attacks", "blocks"],
+            root.Children.Keys.Select(k => k.ToString()));
+        Assert.Equal("3", root.Children["seeds"].ToString());
+        Assert.Equal(payload.Replace("\0", "\0", StringComparison.Ordinal), root.Children["dataset"].ToString());
+        Assert.Equal(attack, ((YamlDotNet.RepresentationModel.YamlSequenceNode)root.Children["attacks"]).Children.Single().ToString());
+    }
 }
