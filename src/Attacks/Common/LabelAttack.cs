@@ -16,19 +16,8 @@ public abstract class LabelAttack : IAttack
     public virtual bool ExistenceOnly => false;
 
     public AttackOutcome Run(ServerView view, AttackContext context) => new(Layers(view, context)
-        .Select(t => new LabelRecovery(t.Target, Recover(Finite(t.Layer), view, context)) { ExistenceOnly = ExistenceOnly })
+        .Select(t => new LabelRecovery(t.Target, Recover(t.Layer, view, context)) { ExistenceOnly = ExistenceOnly })
         .ToArray());
-
-    /// <summary>
-    /// The layer when its gradients are finite. A NaN or infinity (a defence whose noise overflowed) would otherwise
-    /// yield confident counts (LLG puts all of B into class 0) or a failed SVD; the cell fails with this reason instead.
-    /// </summary>
-    private LastLayer Finite(LastLayer layer)
-    {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        bool finite = layer.WeightGrad.isfinite().all().item<bool>() && (layer.BiasGrad is not { } b || b.isfinite().all().item<bool>());
-        return finite ? layer : throw new InvalidOperationException($"{Id}: the last layer's gradient holds non-finite values (NaN or infinity); no label can be read from it");
-    }
 
     /// <summary>
     /// The last layers the attack reads, one per target: every client's upload when the view shows them, otherwise
