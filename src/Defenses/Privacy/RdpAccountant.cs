@@ -20,7 +20,7 @@ public static class RdpAccountant
     public const double MinSampleRate = 1e-300;
 
     /// <summary>The largest Rényi order and the most orders accounted: the work grows with their sum (log A_α has α + 1 terms).</summary>
-    public const int MaxOrder = 256, MaxOrders = 256;
+    public const int MaxOrder = 128, MaxOrders = 128;
 
     public static readonly IReadOnlyList<double> DefaultOrders =
         [.. Enumerable.Range(1, 99).Select(x => 1 + x / 10.0), .. Enumerable.Range(12, 52).Select(a => (double)a)];
