@@ -90,13 +90,16 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
     {
         var sent = view.Sent ?? throw new NotApplicableException("fishing reads the models it sent each client, and this view holds none");
         var info = view.Info;
-        var probes = Probe(view.Model, sent, info);
-        var lastLayer = LastLayer.From(view.Aggregate, info.BatchSizes.Sum(), info.Protocol);
-        double total = info.BatchSizes.Sum();
+        // The aggregate holds the contributors' uploads only (the survivors of a secure aggregation with dropouts, whom
+        // the server knows): their crafted embeddings and FedAvg weights B_k / Σ_{survivors} B split it.
+        var contributors = view.Contributors;
+        var probes = Probe(view.Model, contributors.Select(k => sent[k]).ToArray(), info);
+        var lastLayer = LastLayer.From(view.Aggregate, view.AggregateBatchSize, info.Protocol);
+        double total = view.AggregateBatchSize;
         var split = FishingSolver.Split(lastLayer.WeightGrad, lastLayer.BiasGrad, probes.Select(p => p.Embedding).ToArray(),
-            info.BatchSizes.Select(b => b / total).ToArray());
-        var recoveries = probes.Select((p, k) =>
-            new LabelRecovery(k, FishingSolver.Counts(p.Probabilities, split.BiasGradients[k], info.BatchSizes[k], info.Protocol.Steps))).ToArray();
+            contributors.Select(k => info.BatchSizes[k] / total).ToArray());
+        var recoveries = probes.Select((p, i) => new LabelRecovery(contributors[i],
+            FishingSolver.Counts(p.Probabilities, split.BiasGradients[i], info.BatchSizes[contributors[i]], info.Protocol.Steps))).ToArray();
         return new AttackOutcome(recoveries)
         {
             Extras = new Dictionary<string, double>

@@ -21,12 +21,12 @@ public sealed class DpFedAvg(double clip, double noiseMultiplier) : GaussianMech
     /// The noised mean of the clipped uploads. The FedAvg weights are ignored (the fixed denominator m). With C = ∞ and
     /// z = 0 this is the plain equal-weight mean, bit for bit.
     /// </summary>
-    public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
+    public Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
     {
         var clipped = uploads.Select(u => Clipping.ToNorm(u, Clip)).ToArray();
         var mean = Aggregation.WeightedMean(clipped, Enumerable.Repeat(1.0, clipped.Length).ToArray());
         double std = NoiseMultiplier * Clip / uploads.Count;
-        return NoiseMultiplier == 0 ? mean : mean.Map((_, t) => t + NoiseTensors.Gaussian(t, std, rng));
+        return Aggregated.OfAll(NoiseMultiplier == 0 ? mean : mean.Map((_, t) => t + NoiseTensors.Gaussian(t, std, rng)), uploads.Count);
     }
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>

@@ -56,11 +56,12 @@ public static class UtilityTraining
                     sent.Add(sessions.Apply(k, own, defenseRng));
                 }
                 var weights = chosen.Select(k => (double)data.ClientExamples[k].Length).ToArray();
-                var aggregate = pipeline.Aggregate(sent, weights, defenseRng);
+                var (aggregate, contributors) = pipeline.Aggregate(sent, weights, defenseRng);
                 bool finite = IsFinite(aggregate);
                 if (finite)
                 {
-                    cosines += Cosine(aggregate, Aggregation.WeightedMean(clean, weights));
+                    // Against the clean mean of the same clients: a secure aggregation's dropouts are not a distortion.
+                    cosines += Cosine(aggregate, Aggregation.WeightedMean(contributors.Select(i => clean[i]).ToArray(), contributors.Select(i => weights[i]).ToArray()));
                     rounds++;
                 }
                 using (torch.no_grad())

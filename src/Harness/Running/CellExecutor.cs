@@ -46,14 +46,14 @@ public static class CellExecutor
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
-                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round));
+                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round, view.Contributors));
             clock.Start();
             var outcome = attack.Run(view, context);
             clock.Stop();
             if (exportFolder != null && attack is LabelAttack labelAttack)
                 UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
             var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
-                scoring ?? new ScoringOptions());
+                scoring ?? new ScoringOptions(), view.Contributors);
             if (imageFolder != null && images.Count > 0)
                 ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
@@ -74,9 +74,9 @@ public static class CellExecutor
     /// The classes present in each target, lent from the ground truth only to attacks that declare it as their threat
     /// model's assumption (simplified iLRG); the counts never leave the scorer.
     /// </summary>
-    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round) =>
+    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round, IReadOnlyList<int> contributors) =>
         attack.Needs.HasFlag(AttackNeeds.KnownClasses)
-            ? target => Scoring.TrueCounts(round, target).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
+            ? target => Scoring.TrueCounts(round, target, contributors).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
             : null;
 
     /// <summary>
