@@ -15,8 +15,13 @@ public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, lo
 /// <see cref="LocalSteps"/> steps on batches of <see cref="BatchSize"/> drawn from its
 /// <see cref="ExamplesPerClient"/> examples (the smallest client's count: the largest sampling rate), uploading
 /// <see cref="UpdateTensors"/> tensors.
+/// <see cref="UsesPerExample"/>: null when each local batch is sampled from the client's examples at rate
+/// B / n (what the accountant's subsampled Gaussian assumes); otherwise the batches are a fixed schedule, nothing is
+/// sampled, and the most-used example enters that many steps of a round (1 when U steps walk disjoint batches, U when
+/// every step reuses one batch): k Gaussian mechanisms at q = 1, composed (docs/defences.md).
 /// </summary>
-public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors);
+public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors,
+    int? UsesPerExample = null);
 
 /// <summary>A defence with a differential-privacy guarantee that an accountant can state as ε at δ.</summary>
 public interface IPrivateDefense : IDefense

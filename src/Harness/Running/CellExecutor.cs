@@ -118,15 +118,17 @@ public static class CellExecutor
     }
 
     /// <summary>
-    /// The attacked round as a training of its own: every client once, U local steps on batches of B drawn from the
-    /// B·U examples it holds (B when every step reuses one batch).
+    /// The attacked round as a training of its own: every client once, U local steps walking its batches of B in a
+    /// fixed schedule, nothing sampled: U disjoint batches use each example once, one batch reused U times uses each of
+    /// its examples U times (the most-used example sets the count).
     /// </summary>
     public static TrainingShape AttackedRound(VictimRound round)
     {
         var spec = round.Spec;
-        int distinct = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
+        bool sameBatch = spec.Protocol is FedAvg { SameBatch: true };
+        int distinct = sameBatch ? 1 : spec.Protocol.Steps;
         return new TrainingShape(spec.Clients, spec.Clients, 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
-            round.Model.ParameterNames.Count);
+            round.Model.ParameterNames.Count, UsesPerExample: sameBatch ? spec.Protocol.Steps : 1);
     }
 
     /// <summary>The row's identifying columns, before any metric.</summary>
