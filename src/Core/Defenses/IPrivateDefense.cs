@@ -5,7 +5,7 @@ public enum PrivacyUnit { Example, Client }
 
 /// <summary>
 /// <see cref="Steps"/> runs of the sampled Gaussian mechanism with sampling rate q and noise multiplier
-/// z = noise std ÷ L2 sensitivity (DEFENSES.md §3.3); the accountant's input.
+/// z = noise std ÷ L2 sensitivity (docs/defences.md, the accountant); the accountant's input.
 /// </summary>
 public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, long Steps);
 

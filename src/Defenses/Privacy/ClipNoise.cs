@@ -6,7 +6,7 @@ using DefenseBench.Defenses.Noise;
 namespace DefenseBench.Defenses.Privacy;
 
 /// <summary>
-/// The LLG paper's "DP" defence (Wainakh et al. 2022, as coded; ALGORITHMS.md §1): each tensor of a client's upload is
+/// The LLG paper's "DP" defence (Wainakh et al. 2022, as coded; docs/defences.md): each tensor of a client's upload is
 /// clipped to L2 norm β on its own, then Gaussian noise of absolute std σ is added to every entry (the code's noise
 /// multiplier σ/β times β). It clips the batch's gradient, not each example's, so its guarantee is client-level. The
 /// server sees each upload on its own and knows who sent it, so the neighbouring relation is replace-one: the client's

@@ -6,7 +6,7 @@ using DefenseBench.Defenses.Noise;
 namespace DefenseBench.Defenses.Privacy;
 
 /// <summary>
-/// Client-level DP-FedAvg (McMahan et al. 2018; Flower's central DP; DEFENSES.md §3.2): each of the m uploads of a
+/// Client-level DP-FedAvg (McMahan et al. 2018; Flower's central DP; docs/defences.md): each of the m uploads of a
 /// round is clipped to L2 norm C as a whole, the clipped uploads are averaged with the fixed denominator m (equal
 /// weights), and N(0, (z·C/m)²) is added to the average. The noise is added where the uploads are summed — a trusted
 /// aggregator, or secure aggregation with distributed noise — so the attacker sees only the noised aggregate, never

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Defenses.Privacy;
 
 /// <summary>
-/// Example-level DP-SGD (Abadi et al. 2016; Opacus; DEFENSES.md §3.2): every local step clips each example's gradient
+/// Example-level DP-SGD (Abadi et al. 2016; Opacus; docs/defences.md): every local step clips each example's gradient
 /// to L2 norm C, adds N(0, (z·C)²) to their sum and divides by the batch size B. It replaces how the client computes
 /// its gradients, so it is the first stage of a pipeline. With C = ∞ (then z must be 0) clipping is the identity and
 /// the plain batch gradient is used, bit for bit.

@@ -10,7 +10,7 @@ public sealed record TradeoffPoint(string Defense, string Family, string Label, 
 }
 
 /// <summary>
-/// Leakage against utility (DEFENSES.md §4, plot b), from cells.csv alone: x = test accuracy after FL training under
+/// Leakage against utility (README, utility and privacy), from cells.csv alone: x = test accuracy after FL training under
 /// the defence (utility_acc), y = the attack's leakage metric; one plot per block, scenario and attack; one series per
 /// defence family with the parameter that varies written beside each point; the undefended point marked; the Pareto
 /// front (no other setting both leaks less and trains better) drawn through the points; the random-guess baseline

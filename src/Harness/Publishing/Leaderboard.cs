@@ -54,7 +54,7 @@ public sealed record Entry(
 public sealed record Board(string Scenario, IReadOnlyList<string> Attacks, IReadOnlyList<Entry> Ranked, IReadOnlyList<Entry> Unranked);
 
 /// <summary>
-/// Ranks defence settings by worst-case leakage over attacks among those that meet a utility budget (DEFENSES.md §5).
+/// Ranks defence settings by worst-case leakage over attacks among those that meet a utility budget (README, publishing a leaderboard).
 /// The worst case is the attack with the highest mean normalised leakage; settings are ordered by it, and a setting
 /// whose worst-case 95 % interval overlaps that of the first setting of the current rank group shares its rank
 /// (statistical ties share a rank; the group leader keeps the rank, so a chain of overlaps does not grow a tie forever).

@@ -3,7 +3,7 @@ using CsvHelper;
 namespace DefenseBench.Harness.Results;
 
 /// <summary>
-/// One row of cells.csv: one cell and seed. The column attributes are the CSV contract of DESIGN.md (names never
+/// One row of cells.csv: one cell and seed. The column attributes are the README's CSV contract (names never
 /// change; columns may be added; order is declaration order); metrics that do not apply to a cell stay empty.
 /// Only the identifying columns are required when reading, so files from older versions or merged by hand still load.
 /// </summary>
