@@ -61,7 +61,8 @@ public static class TradeoffPlot
                 var leakage = group.Select(r => r.Metric(metric)).Where(v => v != null).Select(v => v!.Value).ToArray();
                 double mean = leakage.Average();
                 double std = leakage.Length > 1 ? Math.Sqrt(leakage.Sum(v => (v - mean) * (v - mean)) / (leakage.Length - 1)) : 0;
-                string label = string.Join(",", Varying(names).Select(p => $"{p.Name}={name.Value(p.Stage, p.Name)}"));
+                string label = string.Join(",", Varying(names).Select(p => $"{p.Name}={name.Value(p.Stage, p.Name)}"
+                    + (StatefulOptions.KeepsState(p.Stage, p.Name, name.Value(p.Stage, p.Name)) ? " (one-round leakage as without)" : "")));
                 points.Add(new TradeoffPoint(defense, family.Key, label, group.Average(r => r.UtilityAcc!.Value), mean, std));
             }
         }
