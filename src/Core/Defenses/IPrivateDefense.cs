@@ -20,8 +20,10 @@ public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, lo
 /// sampled, and the most-used example enters that many steps of a round (1 when U steps walk disjoint batches, U when
 /// every step reuses one batch): k Gaussian mechanisms at q = 1, composed (docs/defences.md).
 /// </summary>
+/// <see cref="FixedSize"/>: batches (and clients) were drawn in fixed numbers where the accountant assumes Poisson
+/// sampling, so ε is what Poisson sampling would give, not a guarantee of the run.
 public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors,
-    int? UsesPerExample = null);
+    int? UsesPerExample = null, bool FixedSize = false);
 
 /// <summary>A defence with a differential-privacy guarantee that an accountant can state as ε at δ.</summary>
 public interface IPrivateDefense : IDefense

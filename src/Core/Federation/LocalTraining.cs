@@ -6,7 +6,14 @@ using static TorchSharp.torch.nn;
 namespace DefenseBench.Core.Federation;
 
 /// <summary>A batch of images [B, C, H, W] and labels [B] on the cell's device.</summary>
-public sealed record Batch(Tensor Images, Tensor Labels);
+public sealed record Batch(Tensor Images, Tensor Labels)
+{
+    /// <summary>
+    /// The batch size a DP mechanism divides by when the batch is a Poisson sample: its expected size q·n, not the drawn
+    /// one (which depends on the data); null for a fixed-size batch.
+    /// </summary>
+    public double? ExpectedSize { get; init; }
+}
 
 /// <summary>
 /// How a client turns one batch into the gradient it steps with (and uploads under FedSGD), one tensor per parameter

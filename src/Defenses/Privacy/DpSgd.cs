@@ -16,6 +16,7 @@ namespace DefenseBench.Defenses.Privacy;
 /// client that takes part in every round, when batches are sampled. When they are a fixed schedule (the attacked
 /// round: U disjoint batches, or one batch reused U times) nothing is sampled and there is no amplification: an
 /// example used k times in a round composes k Gaussian mechanisms at q = 1 (disjoint batches compose in parallel).
+/// A Poisson-sampled batch (utility training) is divided by its expected size, as Opacus does.
 /// </summary>
 public sealed class DpSgd(double clip, double noiseMultiplier) : GaussianMechanism("dpsgd", clip, noiseMultiplier), IGradientDefense, IPrivateDefense
 {
@@ -27,7 +28,7 @@ public sealed class DpSgd(double clip, double noiseMultiplier) : GaussianMechani
     {
         if (double.IsPositiveInfinity(Clip)) return LocalTraining.MeanLossGradient(model, parameters, batch);
         // An explicit, kept-alive Scalar (see PerExampleGradients.ClippedSum).
-        using var size = ((double)batch.Labels.shape[0]).ToScalar();
+        using var size = (batch.ExpectedSize ?? batch.Labels.shape[0]).ToScalar();
         var sums = PerExampleGradients.ClippedSum(model, parameters, batch, Clip);
         return sums.Select(sum => NoiseMultiplier == 0 ? sum.div(size) : sum.add(NoiseTensors.Gaussian(sum, NoiseMultiplier * Clip, rng)).div_(size)).ToArray();
     };
