@@ -18,6 +18,10 @@ public static class AttackCatalog
         "batched: closed-form last-layer gradient, each input forwarded once; autograd: one backward pass per batch (the reference)",
         "batched", "autograd");
 
+    private static readonly ParameterSpec ScalingSpec = ParameterSpec.Choice("scaling", "sum",
+        "how one step's estimate scales to U local steps: sum, impact per occurrence and offset U*s (the upload sums U step gradients); reference, impact/U and one step's offset (the LLG code's)",
+        "sum", "reference");
+
     private static readonly ParameterSpec SumToBatch = ParameterSpec.Switch("sum_to_batch", false,
         "shift the rounded counts by ones until they sum to B*U (the reference's correction for image reconstruction, fixed)");
 
@@ -40,11 +44,11 @@ public static class AttackCatalog
     public static readonly Catalog<IAttack> All = new Catalog<IAttack>()
         .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", _ => new Llg())
         .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs",
-            [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec],
-            v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v)))
+            [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec, ScalingSpec],
+            v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v), Scaling(v)))
         .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class",
-            [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec],
-            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v)))
+            [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec, ScalingSpec],
+            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v), Scaling(v)))
         .Add("ilrg", "iLRG: instance-wise label counts from the FC weight and bias gradients via a pseudoinverse (needs the bias)",
             [SumToBatch], v => new Ilrg(v.Switch("sum_to_batch")))
         .Add("ilrg-sim", "simplified iLRG: the system restricted to the classes known to be present (lent from the ground truth)",
@@ -75,6 +79,8 @@ public static class AttackCatalog
         "idlg" => LabelMode.Idlg,
         _ => LabelMode.Auto,
     };
+
+    private static LlgScaling Scaling(ParameterValues v) => v.Choice("scaling") == "reference" ? LlgScaling.Reference : LlgScaling.Sum;
 
     private static Estimator Estimator(ParameterValues v) => v.Choice("estimator") == "batched" ? LlgFamily.Estimator.Batched : LlgFamily.Estimator.Autograd;
 }

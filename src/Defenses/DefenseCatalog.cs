@@ -21,7 +21,7 @@ public static class DefenseCatalog
         ParameterSpec.Switch("ef", false, "error feedback: withheld entries are added to the client's next upload"),
     ];
 
-    /// <summary>SecAgg's parameters (DEFENSES.md §3.4; defaults after Flower: R = 2^32, Q = 2^22, c = 8, max_weight = 1000).</summary>
+    /// <summary>SecAgg's parameters (docs/defences.md; defaults after Flower: R = 2^32, Q = 2^22, c = 8, max_weight = 1000).</summary>
     internal static readonly IReadOnlyList<ParameterSpec> SecAggParameters =
     [
         ParameterSpec.Real("threshold", 0.6, "Shamir threshold t as a fraction of a client's neighbours, t = ceil(threshold*k)", 0, 1, minExclusive: true),

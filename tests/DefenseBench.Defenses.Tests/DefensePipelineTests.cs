@@ -12,8 +12,8 @@ public sealed class DefensePipelineTests
     private sealed class FakeSecureAggregation : IAggregationDefense
     {
         public string Canonical => "secagg";
-        public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng) =>
-            Aggregation.WeightedMean(uploads, weights);
+        public Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng) =>
+            Aggregated.OfAll(Aggregation.WeightedMean(uploads, weights), uploads.Count);
     }
 
     /// <summary>Neither client-side nor aggregation-side.</summary>

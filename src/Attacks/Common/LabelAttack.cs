@@ -36,7 +36,8 @@ public abstract class LabelAttack : IAttack
         };
         if (view.ClientUpdates is { } uploads)
             return uploads.Select((u, k) => (k, Layer(u, info.BatchSizes[k], k))).ToArray();
-        return [(LabelRecovery.Aggregate, Layer(view.Aggregate, info.BatchSizes.Sum(), LabelRecovery.Aggregate))];
+        // The aggregate holds the contributors' batches only (the survivors of a secure aggregation with dropouts).
+        return [(LabelRecovery.Aggregate, Layer(view.Aggregate, view.AggregateBatchSize, LabelRecovery.Aggregate))];
     }
 
     /// <summary>Recovered counts per class (length C) from one last-layer gradient; 1 per present class when <see cref="ExistenceOnly"/>.</summary>

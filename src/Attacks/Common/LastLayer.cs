@@ -8,7 +8,7 @@ namespace DefenseBench.Attacks.Common;
 /// The last layer as label attacks read it: W-gradient [C, d], optional bias gradient [C], the counts behind it, and,
 /// when known, the FC weight and bias the server sent (iLRG needs them for its probabilities) and the classes known
 /// to be present (simplified iLRG). FedAvg weight deltas are turned back into the gradient sum Σ_t ∇_t = ΔW / η first
-/// (η is public), so every "negative ⇒ present" rule sees the gradient sign (ALGORITHMS.md pitfall 2).
+/// (η is public), so every "negative ⇒ present" rule sees the gradient sign (docs/attacks.md, sign and units).
 /// </summary>
 public sealed record LastLayer(Tensor WeightGrad, Tensor? BiasGrad, int BatchSize, int Steps)
 {
@@ -26,7 +26,7 @@ public sealed record LastLayer(Tensor WeightGrad, Tensor? BiasGrad, int BatchSiz
     /// <summary>Classes known to be present (an assumption of the threat model, never the counts); null when not lent.</summary>
     public IReadOnlyList<int>? KnownClasses { get; init; }
 
-    /// <summary>Row sums g_c = Σ_d ∇W[c, d] over the input dimension (pitfall 3), in float64 on the host.</summary>
+    /// <summary>Row sums g_c = Σ_d ∇W[c, d] over the input dimension (dim 1 of W [C, d]), in float64 on the host.</summary>
     public double[] RowSums() => WeightGrad.to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
 
     /// <summary>The bias gradient in float64 on the host; the caller has checked that there is one.</summary>

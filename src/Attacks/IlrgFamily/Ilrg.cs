@@ -4,8 +4,8 @@ using DefenseBench.Core.Attacks;
 namespace DefenseBench.Attacks.IlrgFamily;
 
 /// <summary>
-/// iLRG: instance-wise label restoration from the FC weight and bias gradients and the FC parameters (ALGORITHMS.md
-/// §2). Needs the bias; no sign assumption on the embeddings, so SiLU and LeakyReLU models are fine. Scored on the
+/// iLRG: instance-wise label restoration from the FC weight and bias gradients and the FC parameters (docs/attacks.md,
+/// iLRG). Needs the bias; no sign assumption on the embeddings, so SiLU and LeakyReLU models are fine. Scored on the
 /// rounded counts; <paramref name="sumToBatch"/> applies the (fixed) correction that makes them sum to B·U.
 /// </summary>
 public sealed class Ilrg(bool sumToBatch) : LastLayerAttack

@@ -5,7 +5,7 @@ namespace DefenseBench.Attacks.IlrgFamily;
 
 /// <summary>
 /// iLRG's label restoration (Ma et al., ICLR 2023; the iLRG code's methods.py and utils.py), as pure functions in
-/// float64. With the mean cross-entropy over K samples, K·∇b_i = Σ_j n_j p̄_j[i] − n_i (ALGORITHMS.md §2); the class
+/// float64. With the mean cross-entropy over K samples, K·∇b_i = Σ_j n_j p̄_j[i] − n_i (docs/attacks.md, iLRG); the class
 /// means p̄_j are estimated from class-wise embeddings ê_j = ∇W[j,:] / ∇b_j, and the (C+1)×C system with the row
 /// Σ_j n_j = K is solved with the Moore–Penrose pseudoinverse.
 /// </summary>
@@ -13,7 +13,7 @@ public static class IlrgMath
 {
     /// <summary>
     /// The pseudoinverse cuts singular values below this fraction of the largest: numpy.linalg.pinv's rcond, which the
-    /// reference uses; libtorch's default (max(M, N)·eps) differs (ALGORITHMS.md pitfall 9).
+    /// reference uses; libtorch's default (max(M, N)·eps) differs (docs/attacks.md, iLRG).
     /// </summary>
     public const double PinvRtol = 1e-15;
 

@@ -9,10 +9,19 @@ namespace DefenseBench.Attacks.LlgFamily;
 public sealed record ImpactEstimate(double Impact, double[] Offset);
 
 /// <summary>
+/// How LLG* and LLG+ scale one step's estimate to an upload of U local steps (docs/attacks.md, "LLG under FedAvg").
+/// <see cref="Sum"/>: the upload sums U step gradients, each a mean over B, so one label occurrence still adds one
+/// step's impact m and the other classes' offset grows to U·s. <see cref="Reference"/>: the LLG code's m/U with one
+/// step's offset, which piles labels onto the dominant class when U &gt; 1.
+/// </summary>
+public enum LlgScaling { Sum, Reference }
+
+/// <summary>
 /// Estimates LLG's impact and offset from class-pure batches: for repetitions r = 1..n and classes i, a batch of B
 /// inputs all labelled i gives the row sums G^(i,r) of the FC weight gradient (U = 1, current model, no defences).
-/// With A_i = Σ_r G^(i,r): m = (1 + 1/C)/U · (1/n) Σ_r (1/(C·B)) Σ_i G^(i,r)_i and s_j = Σ_r Σ_{i≠j} G^(i,r)_j / (n(C−1)),
-/// exactly as the LLG code computes them.
+/// With A_i = Σ_r G^(i,r) the LLG code computes m = (1 + 1/C)/U · (1/n) Σ_r (1/(C·B)) Σ_i G^(i,r)_i and
+/// s_j = Σ_r Σ_{i≠j} G^(i,r)_j / (n(C−1)) (<see cref="LlgScaling.Reference"/>); the default <see cref="LlgScaling.Sum"/>
+/// keeps m at one occurrence's impact and multiplies s by U, as an upload summed over U steps carries them.
 ///
 /// Two ways to get A. <see cref="ClassSumsAutograd"/> is the reference: one forward/backward per batch, n·C passes.
 /// <see cref="ClassSumsClosedForm"/> uses the closed form of the mean-CE last-layer gradient,
@@ -26,18 +35,20 @@ public static class ImpactEstimator
     /// <summary>Samples for the closed form: inputs, the class each stands for, and its weight (multiplicity / B).</summary>
     public sealed record WeightedSamples(Tensor Images, long[] Classes, double[] Weights);
 
-    public static ImpactEstimate FromClassSums(double[,] a, int batchSize, int steps, int repeats)
+    public static ImpactEstimate FromClassSums(double[,] a, int batchSize, int steps, int repeats, LlgScaling scaling)
     {
         int c = a.GetLength(0);
         double diagonal = 0;
         for (int i = 0; i < c; i++) diagonal += a[i, i];
-        double impact = (1 + 1.0 / c) / steps * diagonal / (repeats * (double)c * batchSize);
+        double impactSteps = scaling == LlgScaling.Reference ? steps : 1;
+        double offsetSteps = scaling == LlgScaling.Reference ? 1 : steps;
+        double impact = (1 + 1.0 / c) / impactSteps * diagonal / (repeats * (double)c * batchSize);
         var offset = new double[c];
         for (int j = 0; j < c; j++)
         {
             double sum = 0;
             for (int i = 0; i < c; i++) if (i != j) sum += a[i, j];
-            offset[j] = sum / (repeats * (c - 1.0));
+            offset[j] = offsetSteps * sum / (repeats * (c - 1.0));
         }
         return new ImpactEstimate(impact, offset);
     }

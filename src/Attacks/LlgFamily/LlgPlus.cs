@@ -5,7 +5,8 @@ using DefenseBench.Core.Federation;
 namespace DefenseBench.Attacks.LlgFamily;
 
 /// <summary>LLG+: white-box model plus auxiliary images of every class from the training distribution.</summary>
-public sealed class LlgPlus(int repeats, int auxPerClass, Estimator estimator) : ModelBasedLlg(repeats, estimator)
+public sealed class LlgPlus(int repeats, int auxPerClass, Estimator estimator, LlgScaling scaling = LlgScaling.Sum)
+    : ModelBasedLlg(repeats, estimator, scaling)
 {
     public override string Id => "llg-plus";
     public override AttackNeeds Needs => AttackNeeds.AuxiliaryData;

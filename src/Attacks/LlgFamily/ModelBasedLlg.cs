@@ -9,12 +9,14 @@ public enum Estimator { Batched, Autograd }
 
 /// <summary>
 /// LLG* and LLG+: impact m and offset s estimated with the current model on class-pure batches (defences off, U = 1),
-/// then extraction with h = g − s. LLG+ sorts and truncates the stage-1 set; LLG* does not (the LLG code's behaviour).
+/// scaled to the upload's U steps by <see cref="Scaling"/>, then extraction with h = g − s. LLG+ sorts and truncates
+/// the stage-1 set; LLG* does not (the LLG code's behaviour).
 /// </summary>
-public abstract class ModelBasedLlg(int repeats, Estimator estimator) : LabelAttack
+public abstract class ModelBasedLlg(int repeats, Estimator estimator, LlgScaling scaling) : LabelAttack
 {
     public int Repeats { get; } = repeats;
     public Estimator Estimator { get; } = estimator;
+    public LlgScaling Scaling { get; } = scaling;
     protected abstract bool SortAndTruncate { get; }
 
     protected abstract EstimationData Data(LastLayer layer, ServerView view, AttackContext context);
@@ -35,6 +37,6 @@ public abstract class ModelBasedLlg(int repeats, Estimator estimator) : LabelAtt
         var sums = closedForm
             ? ImpactEstimator.ClassSumsClosedForm(model, data.Weighted())
             : ImpactEstimator.ClassSumsAutograd(model, data.Batches());
-        return ImpactEstimator.FromClassSums(sums, layer.BatchSize, layer.Steps, Repeats);
+        return ImpactEstimator.FromClassSums(sums, layer.BatchSize, layer.Steps, Repeats, Scaling);
     }
 }

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Attacks.MaliciousServer;
 
 /// <summary>
-/// Fishing-SA (Wang et al., INFOCOM'24; mechanism reconstructed in ALGORITHMS.md §3): a malicious server recovers
+/// Fishing-SA (Wang et al., INFOCOM'24; mechanism reconstructed in docs/attacks.md): a malicious server recovers
 /// every client's label counts through secure aggregation. It sends client k the global model with one batch-norm
 /// layer that every path to the head crosses set to scale 0, a positive shift β^(k) of its own and reset running
 /// statistics, so the layer outputs β^(k) for every input in train and eval mode alike and the server knows client
@@ -62,7 +62,7 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
             $"the crafted embeddings are nearly dependent: the best of {tried} shift sets has cond(E~) = {best:G3}, above max_condition = {MaxCondition:G3}"));
     }
 
-    /// <summary>β ~ U(0.1, 1) per channel (ALGORITHMS.md §3).</summary>
+    /// <summary>β ~ U(0.1, 1) per channel (docs/attacks.md, Fishing).</summary>
     private static float[] RandomShift(int channels, Rng rng) =>
         Enumerable.Range(0, channels).Select(_ => (float)rng.Uniform(ShiftLow, ShiftHigh)).ToArray();
 
@@ -90,13 +90,16 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
     {
         var sent = view.Sent ?? throw new NotApplicableException("fishing reads the models it sent each client, and this view holds none");
         var info = view.Info;
-        var probes = Probe(view.Model, sent, info);
-        var lastLayer = LastLayer.From(view.Aggregate, info.BatchSizes.Sum(), info.Protocol);
-        double total = info.BatchSizes.Sum();
+        // The aggregate holds the contributors' uploads only (the survivors of a secure aggregation with dropouts, whom
+        // the server knows): their crafted embeddings and FedAvg weights B_k / Σ_{survivors} B split it.
+        var contributors = view.Contributors;
+        var probes = Probe(view.Model, contributors.Select(k => sent[k]).ToArray(), info);
+        var lastLayer = LastLayer.From(view.Aggregate, view.AggregateBatchSize, info.Protocol);
+        double total = view.AggregateBatchSize;
         var split = FishingSolver.Split(lastLayer.WeightGrad, lastLayer.BiasGrad, probes.Select(p => p.Embedding).ToArray(),
-            info.BatchSizes.Select(b => b / total).ToArray());
-        var recoveries = probes.Select((p, k) =>
-            new LabelRecovery(k, FishingSolver.Counts(p.Probabilities, split.BiasGradients[k], info.BatchSizes[k], info.Protocol.Steps))).ToArray();
+            contributors.Select(k => info.BatchSizes[k] / total).ToArray());
+        var recoveries = probes.Select((p, i) => new LabelRecovery(contributors[i],
+            FishingSolver.Counts(p.Probabilities, split.BiasGradients[i], info.BatchSizes[contributors[i]], info.Protocol.Steps))).ToArray();
         return new AttackOutcome(recoveries)
         {
             Extras = new Dictionary<string, double>
@@ -111,7 +114,7 @@ public sealed class Fishing(double maxCondition) : IAttack, IModelCrafter
     private sealed record ProbeResult(double[] Embedding, double[] Probabilities);
 
     /// <summary>
-    /// One forward pass per crafted model in the clients' mode (pitfall 6), on two different inputs: the patch must
+    /// One forward pass per crafted model in the clients' mode (a batch-norm layer's output depends on it), on two different inputs: the patch must
     /// make them identical, or the layer does not dominate the head and the attack cannot work.
     /// </summary>
     private static ProbeResult[] Probe(Classifier model, IReadOnlyList<ModelPatch> sent, PublicInfo info)

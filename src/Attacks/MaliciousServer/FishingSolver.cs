@@ -7,7 +7,7 @@ namespace DefenseBench.Attacks.MaliciousServer;
 public sealed record FishingSplit(double[][] BiasGradients, double RelativeResidual);
 
 /// <summary>
-/// The linear algebra of Fishing-SA (ALGORITHMS.md §3, derived): client k's last-layer gradient is the rank-one
+/// The linear algebra of Fishing-SA (docs/attacks.md, Fishing; derived, no public code): client k's last-layer gradient is the rank-one
 /// ∇W^(k) = ∇b^(k)·e^(k)ᵀ, so the aggregate [G_W | G_b] = Σ_k ω_k ∇b^(k)·[e^(k)ᵀ, 1] = X·Ẽᵀ with X[:, k] = ω_k ∇b^(k)
 /// and Ẽ = [E; 1ᵀ]. When Ẽ has full column rank (K ≤ d + 1) the least-squares solution is X exactly. Float64 throughout.
 /// </summary>

@@ -52,7 +52,7 @@ public sealed class DummyBatch
         var logits = _model.forward(Inputs);
         var dummyLoss = _labels is Parameter ? MatchingLoss.SoftCrossEntropy(logits, _labels) : functional.cross_entropy(logits, _labels);
         long start = Stopwatch.GetTimestamp();
-        // TorchSharp defaults retain_graph to false even with create_graph (TORCHSHARP.md): D's backward needs both.
+        // TorchSharp defaults retain_graph to false even with create_graph: D's backward needs both.
         var dummyGradients = torch.autograd.grad([dummyLoss], _parameters, retain_graph: true, create_graph: true);
         var autograd = Stopwatch.GetElapsedTime(start);
         var loss = Objective.Loss(dummyGradients.ToArray());

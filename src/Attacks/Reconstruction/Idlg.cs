@@ -20,7 +20,7 @@ public sealed class Idlg(ReconstructionOptions options) : ReconstructionAttack(o
 
     /// <summary>
     /// iDLG's rule for B = 1: with a non-negative embedding only the true class's row of ∇W has a negative sum, so the
-    /// label is argmin_c Σ_d ∇W[c, d]. ΔW = η·∇ has the same sign (η &gt; 0, pitfall 2), so η is not needed.
+    /// label is argmin_c Σ_d ∇W[c, d]. ΔW = η·∇ has the same sign (η &gt; 0; docs/attacks.md, sign and units), so η is not needed.
     /// </summary>
     public static int Label(Update update, int batchSize, string attack)
     {

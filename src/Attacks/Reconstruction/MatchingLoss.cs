@@ -6,7 +6,8 @@ namespace DefenseBench.Attacks.Reconstruction;
 
 /// <summary>
 /// The objectives of the gradient-matching attacks as pure functions of tensor lists in the model's parameter order
-/// (ALGORITHMS.md §4). Every list holds parameters only: batch-norm buffers never enter a match (pitfall 12).
+/// (docs/attacks.md, DLG, iDLG, DLM, DLM+). Every list holds parameters only: batch-norm buffers never enter a match
+/// (autograd gives them no gradient, so a match over the state dict would misalign the lists).
 /// </summary>
 public static class MatchingLoss
 {

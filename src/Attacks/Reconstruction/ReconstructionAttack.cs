@@ -42,7 +42,7 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
         var info = view.Info;
         var targets = view.ClientUpdates is { } uploads
             ? uploads.Select((u, k) => (Target: k, Update: u, Batch: info.BatchSizes[k])).ToArray()
-            : [(LabelRecovery.Aggregate, view.Aggregate, info.BatchSizes.Sum())];
+            : [(LabelRecovery.Aggregate, view.Aggregate, view.AggregateBatchSize)];
         var matcher = new GradientMatcher(view.Model, Options.Resolve(view.Model, AdamRate), Clock);
         var labels = new List<LabelRecovery>();
         var images = new List<ImageRecovery>();

@@ -6,7 +6,7 @@ namespace DefenseBench.Attacks.Reconstruction;
 
 /// <summary>
 /// The optimiser settings every gradient-matching attack takes. "auto" and 0 stand for the reference code's choices
-/// (ALGORITHMS.md §4): L-BFGS with lr 1 for 300 steps on convolutional models (the DLG LeNet), Adam for 5000 steps on
+/// (the DLG and DLM codes' settings): L-BFGS with lr 1 for 300 steps on convolutional models (the DLG LeNet), Adam for 5000 steps on
 /// MLPs (DLM's MLP2) with lr 0.1, or 0.01 for DLM+.
 /// </summary>
 public sealed record ReconstructionOptions(string Optimizer, double LearningRate, int Iterations, int Restarts)

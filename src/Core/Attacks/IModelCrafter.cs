@@ -6,7 +6,7 @@ namespace DefenseBench.Core.Attacks;
 
 /// <summary>
 /// A malicious server: an attack that sends each client its own model before the clients compute their updates
-/// (DESIGN.md threat model; the fishing attack, ALGORITHMS.md §3). The harness computes the cell's uploads on the
+/// (docs/attacks.md: the fishing attack's threat model). The harness computes the cell's uploads on the
 /// crafted models instead of the shared clean ones, applies the defence pipeline as usual, and puts the patches it
 /// sent into the view (<see cref="ServerView.Sent"/>).
 /// </summary>

@@ -57,12 +57,20 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
     /// <paramref name="sent"/>: the per-client patches a malicious server sent (null when everyone got the model).
     /// </summary>
     public ServerView View(Models.Classifier model, IReadOnlyList<Update> uploads, PublicInfo info, Rng rng,
-        IReadOnlyList<Models.ModelPatch>? sent = null) =>
-        new(model, Aggregation == null ? uploads : null, Aggregate(uploads, info.BatchSizes.Select(b => (double)b).ToArray(), rng), info, sent);
+        IReadOnlyList<Models.ModelPatch>? sent = null)
+    {
+        var aggregated = Aggregate(uploads, info.BatchSizes.Select(b => (double)b).ToArray(), rng);
+        return new(model, Aggregation == null ? uploads : null, aggregated.Update, info, sent, aggregated.Contributors);
+    }
 
-    /// <summary>The aggregate the server learns: the aggregation defence's, else the plain weighted mean (FedAvg weights).</summary>
-    public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng) =>
-        Aggregation == null ? Federation.Aggregation.WeightedMean(uploads, weights) : Aggregation.Aggregate(uploads, weights, rng);
+    /// <summary>
+    /// The aggregate the server learns and whose uploads it holds: the aggregation defence's, else the plain weighted
+    /// mean (FedAvg weights) of every upload.
+    /// </summary>
+    public Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng) =>
+        Aggregation == null
+            ? Aggregated.OfAll(Federation.Aggregation.WeightedMean(uploads, weights), uploads.Count)
+            : Aggregation.Aggregate(uploads, weights, rng);
 }
 
 /// <summary>Every client's defence sessions for one FL run; disposing frees their state.</summary>

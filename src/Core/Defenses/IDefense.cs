@@ -37,8 +37,11 @@ public interface IWireProtocol
 /// <summary>An aggregation-side defence: after it, the server sees only the aggregate.</summary>
 public interface IAggregationDefense : IDefense
 {
-    /// <summary>The aggregate the server learns from the uploads (weights: FedAvg sample counts).</summary>
-    Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng);
+    /// <summary>
+    /// The aggregate the server learns from the uploads (weights: FedAvg sample counts), with the clients whose inputs
+    /// it holds (under secure aggregation with dropouts, the survivors; the server knows them, it unmasked their sum).
+    /// </summary>
+    Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng);
 }
 
 /// <summary>

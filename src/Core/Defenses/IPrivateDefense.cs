@@ -5,7 +5,7 @@ public enum PrivacyUnit { Example, Client }
 
 /// <summary>
 /// <see cref="Steps"/> runs of the sampled Gaussian mechanism with sampling rate q and noise multiplier
-/// z = noise std ÷ L2 sensitivity (DEFENSES.md §3.3); the accountant's input.
+/// z = noise std ÷ L2 sensitivity (docs/defences.md, the accountant); the accountant's input.
 /// </summary>
 public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, long Steps);
 
@@ -15,8 +15,15 @@ public sealed record GaussianPhase(double SampleRate, double NoiseMultiplier, lo
 /// <see cref="LocalSteps"/> steps on batches of <see cref="BatchSize"/> drawn from its
 /// <see cref="ExamplesPerClient"/> examples (the smallest client's count: the largest sampling rate), uploading
 /// <see cref="UpdateTensors"/> tensors.
+/// <see cref="UsesPerExample"/>: null when each local batch is sampled from the client's examples at rate
+/// B / n (what the accountant's subsampled Gaussian assumes); otherwise the batches are a fixed schedule, nothing is
+/// sampled, and the most-used example enters that many steps of a round (1 when U steps walk disjoint batches, U when
+/// every step reuses one batch): k Gaussian mechanisms at q = 1, composed (docs/defences.md).
 /// </summary>
-public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors);
+/// <see cref="FixedSize"/>: batches (and clients) were drawn in fixed numbers where the accountant assumes Poisson
+/// sampling, so ε is what Poisson sampling would give, not a guarantee of the run.
+public sealed record TrainingShape(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, int BatchSize, int ExamplesPerClient, int UpdateTensors,
+    int? UsesPerExample = null, bool FixedSize = false);
 
 /// <summary>A defence with a differential-privacy guarantee that an accountant can state as ε at δ.</summary>
 public interface IPrivateDefense : IDefense

@@ -6,7 +6,14 @@ using static TorchSharp.torch.nn;
 namespace DefenseBench.Core.Federation;
 
 /// <summary>A batch of images [B, C, H, W] and labels [B] on the cell's device.</summary>
-public sealed record Batch(Tensor Images, Tensor Labels);
+public sealed record Batch(Tensor Images, Tensor Labels)
+{
+    /// <summary>
+    /// The batch size a DP mechanism divides by when the batch is a Poisson sample: its expected size q·n, not the drawn
+    /// one (which depends on the data); null for a fixed-size batch.
+    /// </summary>
+    public double? ExpectedSize { get; init; }
+}
 
 /// <summary>
 /// How a client turns one batch into the gradient it steps with (and uploads under FedSGD), one tensor per parameter
@@ -24,7 +31,7 @@ public static class LocalTraining
     /// </summary>
     public const int MaxChunk = 256;
 
-    /// <summary>Mean cross-entropy gradient of every parameter (PyTorch's default reduction; ALGORITHMS.md pitfall 1).</summary>
+    /// <summary>Mean cross-entropy gradient of every parameter (PyTorch's default reduction; docs/attacks.md, notation).</summary>
     /// <summary>The FedSGD upload: the gradient of one batch under <paramref name="gradient"/> (default: the mean loss's).</summary>
     public static Update Gradient(Classifier model, Batch batch, LocalGradient? gradient = null, int maxChunk = MaxChunk)
     {
@@ -36,7 +43,7 @@ public static class LocalTraining
     /// <summary>
     /// ∇ of the mean cross-entropy over the whole batch, computed in chunks of at most <paramref name="maxChunk"/>
     /// samples when the model's output for a sample does not depend on the rest of the batch (no batch norm, or eval
-    /// mode; ALGORITHMS.md pitfall 9). The chunks are as equal as the batch allows and each chunk's mean loss is
+    /// mode). The chunks are as equal as the batch allows and each chunk's mean loss is
     /// weighted by its share of the batch, so the sum is exactly the full-batch mean gradient, not the unweighted mean
     /// of chunk means that the iLRG code uses (which is right only for equal chunks). Batch-norm models in train mode
     /// are forwarded whole, because their batch statistics are part of the gradient.

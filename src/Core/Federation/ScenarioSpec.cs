@@ -6,7 +6,7 @@ namespace DefenseBench.Core.Federation;
 /// <summary>
 /// Training before the attack: plain SGD on the training split, either <see cref="Steps"/> steps on uniformly drawn
 /// batches or <see cref="Epochs"/> passes over a shuffled training split (⌈n / batch⌉ steps each), so the decay of
-/// leakage with training (ALGORITHMS.md pitfall 7; iLRG's epoch and iteration rows) can be measured.
+/// leakage with training (docs/attacks.md, what is not claimed; iLRG's epoch and iteration rows) can be measured.
 /// </summary>
 public sealed record TrainingStage(int Steps, double LearningRate = 0.1, int BatchSize = 32, int Epochs = 0)
 {

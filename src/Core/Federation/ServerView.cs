@@ -15,12 +15,19 @@ public sealed record PublicInfo(int NumClasses, ImageShape Shape, Protocol Proto
     public int TotalLabels => BatchSizes.Sum() * Protocol.Steps;
 }
 
+/// <summary>An aggregate and the clients whose uploads it holds (ascending indices).</summary>
+public sealed record Aggregated(Update Update, IReadOnlyList<int> Contributors)
+{
+    /// <summary>An aggregate of every one of <paramref name="clients"/> clients.</summary>
+    public static Aggregated OfAll(Update update, int clients) => new(update, Enumerable.Range(0, clients).ToArray());
+}
+
 /// <summary>
 /// Exactly what the attacker observes: the model it sent, the uploads it may see individually (null when
 /// aggregation hides them), their aggregate, and public hyper-parameters. Ground truth never enters a view.
 /// </summary>
 public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUpdates, Update aggregate, PublicInfo info,
-    IReadOnlyList<ModelPatch>? sent = null)
+    IReadOnlyList<ModelPatch>? sent = null, IReadOnlyList<int>? contributors = null)
 {
     /// <summary>The global model the server sent (white-box). Attacks must leave its weights unchanged.</summary>
     public Classifier Model { get; } = model;
@@ -28,10 +35,22 @@ public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUp
     /// <summary>Per-client uploads after client-side defences; null under secure aggregation.</summary>
     public IReadOnlyList<Update>? ClientUpdates { get; } = clientUpdates;
 
-    /// <summary>The weighted mean of the uploads (FedAvg weights B_k / Σ B).</summary>
+    /// <summary>The weighted mean of the contributors' uploads (FedAvg weights B_k / Σ_{contributors} B).</summary>
     public Update Aggregate { get; } = aggregate;
 
     public PublicInfo Info { get; } = info;
+
+    /// <summary>
+    /// The clients whose uploads <see cref="Aggregate"/> holds, ascending: all of them, or under secure aggregation with
+    /// dropouts the survivors, whose masked inputs the server summed and unmasked (it knows who they are).
+    /// </summary>
+    public IReadOnlyList<int> Contributors { get; } = contributors ?? Enumerable.Range(0, info.Clients).ToArray();
+
+    /// <summary>Σ B_k over the contributors: the batch size behind the aggregate.</summary>
+    public int AggregateBatchSize => Contributors.Sum(k => Info.BatchSizes[k]);
+
+    /// <summary>The clients that dropped out before their input reached the aggregate.</summary>
+    public IReadOnlyList<int> Dropped => Enumerable.Range(0, Info.Clients).Except(Contributors).ToArray();
 
     /// <summary>
     /// What a malicious server changed in the model it sent each client (index = client): client k computed its

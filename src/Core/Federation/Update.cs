@@ -8,7 +8,7 @@ public enum UpdateKind
     /// <summary>∇L of the mean cross-entropy (FedSGD).</summary>
     Gradient,
 
-    /// <summary>W_old − W_new = η Σ_t ∇_t after U local SGD steps (FedAvg). Same sign as a gradient (ALGORITHMS.md pitfall 2).</summary>
+    /// <summary>W_old − W_new = η Σ_t ∇_t after U local SGD steps (FedAvg). Same sign as a gradient (docs/attacks.md, sign and units).</summary>
     WeightDelta,
 }
 

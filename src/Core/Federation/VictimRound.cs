@@ -39,6 +39,27 @@ public sealed class VictimRound
 
     public PublicInfo Info => new(Spec.NumClasses, Dataset.Shape, Spec.Protocol, Clients.Select(c => c.BatchSize).ToArray());
 
+    /// <summary>
+    /// The same scenario, model and seed with each client holding only the first <paramref name="batchSizes"/>[k]
+    /// examples of every step's batch: clients with unequal batch sizes, which FedAvg weights and secure aggregation's
+    /// survivor bookkeeping must tell apart.
+    /// </summary>
+    public VictimRound WithBatchSizes(IReadOnlyList<int> batchSizes)
+    {
+        if (batchSizes.Count != Clients.Count) throw new ArgumentException($"{batchSizes.Count} batch sizes for {Clients.Count} clients", nameof(batchSizes));
+        var clients = Clients.Select((c, k) =>
+        {
+            int b = batchSizes[k];
+            if (b < 1 || b > c.BatchSize) throw new ArgumentOutOfRangeException(nameof(batchSizes), $"client {k}: batch size {b} is not in [1, {c.BatchSize}]");
+            var batches = c.StepBatches.Select(s => new Batch(s.Images.narrow(0, 0, b), s.Labels.narrow(0, 0, b))).ToArray();
+            var counts = new int[Spec.NumClasses];
+            foreach (var batch in batches)
+                foreach (long label in batch.Labels.to(ScalarType.Int64).cpu().data<long>()) counts[label]++;
+            return new ClientData(batches, counts);
+        }).ToArray();
+        return new VictimRound(Spec, Dataset, Model, clients, Seed, Device);
+    }
+
     /// <summary>The seed of a scenario and trial, from which every stream of the round is derived.</summary>
     public static ulong ScenarioSeed(ScenarioSpec spec, int trial) => Seeds.Derive(Seeds.FromText(spec.Canonical), trial);
 

@@ -7,7 +7,7 @@ public sealed record ImageScore(int Reconstruction, int Original, double Mse, do
 
 /// <summary>
 /// Image-reconstruction metrics on channel-major [0, 1] images with data range 1, as pure functions. Not the DLM code's
-/// versions (ALGORITHMS.md pitfall 12): its PSNR divides by the CIFAR-100 std (+11.5 dB) and its SSIM uses
+/// versions (docs/attacks.md, DLM): its PSNR divides by the CIFAR-100 std (+11.5 dB) and its SSIM uses
 /// data_range = 255 on [0, 1] images.
 /// </summary>
 public static class ImageMetrics

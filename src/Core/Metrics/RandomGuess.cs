@@ -4,7 +4,7 @@ namespace DefenseBench.Core.Metrics;
 /// Exact expected scores of a random guesser that outputs N labels uniformly and independently over C classes, for a
 /// given true count vector n (Σ n = N). The guess counts G are multinomial, so each G_c ~ Binomial(N, 1/C), and by
 /// linearity of expectation every metric below is a sum over classes of a binomial expectation — no simulation.
-/// ALGORITHMS.md §1 lists simulated values of E[ASR] for reference.
+/// A simulation of the same guesser agrees (the tests check it).
 /// </summary>
 public static class RandomGuess
 {

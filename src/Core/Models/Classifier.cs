@@ -7,7 +7,7 @@ namespace DefenseBench.Core.Models;
 
 /// <summary>
 /// An image classifier whose last layer is a fully-connected layer named "fc". Attacks locate the last layer by that
-/// name (ALGORITHMS.md pitfall 4), never by parameter position, and can ask for the embedding e (the input of fc).
+/// name (iLRG, EBI and Fishing need the bias; docs/attacks.md), never by parameter position, and can ask for the embedding e (the input of fc).
 /// Models run their layers with <c>call</c>, not <c>forward</c>: only <c>call</c> runs forward hooks, and DP-SGD's
 /// per-example gradients read every layer's input through them.
 /// </summary>
@@ -32,7 +32,7 @@ public abstract class Classifier : Module<Tensor, Tensor>
     /// <summary>
     /// The state-dict prefix of a batch-norm layer that every path from the input to <see cref="Fc"/> crosses, with no
     /// train-mode dropout after it (e.g. "bn"), or null when there is none. Scale 0 there makes the embedding
-    /// independent of the input in train and eval mode alike, which the fishing attack relies on (ALGORITHMS.md §3).
+    /// independent of the input in train and eval mode alike, which the fishing attack relies on (docs/attacks.md, Fishing).
     /// </summary>
     public virtual string? DominatingBatchNorm => null;
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace DefenseBench.Defenses.Compression;
 
-/// <summary>Which entries compete for the kept slots (DEFENSES.md §3.1).</summary>
+/// <summary>Which entries compete for the kept slots (docs/defences.md, topk).</summary>
 public enum TopKScope
 {
     /// <summary>Each tensor keeps its own top fraction (GradAttack, iLRG).</summary>

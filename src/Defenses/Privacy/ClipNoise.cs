@@ -6,11 +6,12 @@ using DefenseBench.Defenses.Noise;
 namespace DefenseBench.Defenses.Privacy;
 
 /// <summary>
-/// The LLG paper's "DP" defence (Wainakh et al. 2022, as coded; ALGORITHMS.md §1): each tensor of a client's upload is
+/// The LLG paper's "DP" defence (Wainakh et al. 2022, as coded; docs/defences.md): each tensor of a client's upload is
 /// clipped to L2 norm β on its own, then Gaussian noise of absolute std σ is added to every entry (the code's noise
-/// multiplier σ/β times β). It clips the batch's gradient, not each example's, so its guarantee is client-level:
-/// the upload's L2 sensitivity is β·√L for L tensors (add/remove adjacency, as Opacus and DP-FedAvg use), giving
-/// z = σ/(β·√L) with q = 1 (the server sees every upload) and T = rounds.
+/// multiplier σ/β times β). It clips the batch's gradient, not each example's, so its guarantee is client-level. The
+/// server sees each upload on its own and knows who sent it, so the neighbouring relation is replace-one: the client's
+/// data replaced by other data, its upload u by any u' with each tensor's norm ≤ β. Then ‖u − u'‖ ≤ 2β·√L for L
+/// tensors, giving z = σ/(2β·√L) with q = 1 and T = rounds (docs/defences.md).
 /// </summary>
 public sealed class ClipNoise(double clip, double sigma) : IClientDefense, IPrivateDefense
 {
@@ -29,5 +30,5 @@ public sealed class ClipNoise(double clip, double sigma) : IClientDefense, IPriv
     });
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>
-        [new GaussianPhase(1.0, Sigma / (ClipNorm * Math.Sqrt(run.UpdateTensors)), run.Rounds)];
+        [new GaussianPhase(1.0, Sigma / (2 * ClipNorm * Math.Sqrt(run.UpdateTensors)), run.Rounds)];
 }

@@ -6,7 +6,7 @@ using DefenseBench.Defenses.Noise;
 namespace DefenseBench.Defenses.Privacy;
 
 /// <summary>
-/// Client-level DP-FedAvg (McMahan et al. 2018; Flower's central DP; DEFENSES.md §3.2): each of the m uploads of a
+/// Client-level DP-FedAvg (McMahan et al. 2018; Flower's central DP; docs/defences.md): each of the m uploads of a
 /// round is clipped to L2 norm C as a whole, the clipped uploads are averaged with the fixed denominator m (equal
 /// weights), and N(0, (z·C/m)²) is added to the average. The noise is added where the uploads are summed — a trusted
 /// aggregator, or secure aggregation with distributed noise — so the attacker sees only the noised aggregate, never
@@ -21,12 +21,12 @@ public sealed class DpFedAvg(double clip, double noiseMultiplier) : GaussianMech
     /// The noised mean of the clipped uploads. The FedAvg weights are ignored (the fixed denominator m). With C = ∞ and
     /// z = 0 this is the plain equal-weight mean, bit for bit.
     /// </summary>
-    public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
+    public Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
     {
         var clipped = uploads.Select(u => Clipping.ToNorm(u, Clip)).ToArray();
         var mean = Aggregation.WeightedMean(clipped, Enumerable.Repeat(1.0, clipped.Length).ToArray());
         double std = NoiseMultiplier * Clip / uploads.Count;
-        return NoiseMultiplier == 0 ? mean : mean.Map((_, t) => t + NoiseTensors.Gaussian(t, std, rng));
+        return Aggregated.OfAll(NoiseMultiplier == 0 ? mean : mean.Map((_, t) => t + NoiseTensors.Gaussian(t, std, rng)), uploads.Count);
     }
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>

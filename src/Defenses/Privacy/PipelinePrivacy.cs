@@ -12,6 +12,9 @@ namespace DefenseBench.Defenses.Privacy;
 /// </summary>
 public sealed record PipelinePrivacy(PrivacySpent Spent, PrivacyUnit Unit, string Stage, IReadOnlyList<GaussianPhase> Phases)
 {
+    /// <summary>How the run drew its batches: poisson (what the accountant assumes), fixed (not covered), schedule (nothing sampled).</summary>
+    public string Sampling { get; init; } = "poisson";
+
     /// <summary>The guarantee of <paramref name="pipeline"/> over <paramref name="run"/>; null when no stage is a DP mechanism.</summary>
     public static PipelinePrivacy? For(DefensePipeline pipeline, TrainingShape run, double delta)
     {
@@ -20,7 +23,10 @@ public sealed record PipelinePrivacy(PrivacySpent Spent, PrivacyUnit Unit, strin
             .Select(stage =>
             {
                 var phases = stage.Phases(run);
-                return new PipelinePrivacy(RdpAccountant.Epsilon(phases, delta), stage.Unit, stage.Canonical, phases);
+                return new PipelinePrivacy(RdpAccountant.Epsilon(phases, delta), stage.Unit, stage.Canonical, phases)
+                {
+                    Sampling = run.UsesPerExample != null ? "schedule" : run.FixedSize ? "fixed(not covered by the accountant)" : "poisson",
+                };
             })
             .OrderBy(p => p.Spent.Epsilon)
             .FirstOrDefault();
@@ -32,6 +38,6 @@ public sealed record PipelinePrivacy(PrivacySpent Spent, PrivacyUnit Unit, strin
         var text = string.Join(";", Phases.Select(p => string.Create(CultureInfo.InvariantCulture,
             $"q={p.SampleRate:G6};z={p.NoiseMultiplier:G6};steps={p.Steps}")));
         string order = double.IsNaN(Spent.Order) ? "none" : ParameterSpec.FormatReal(Spent.Order) + (Spent.OrderAtGridEnd ? "(grid end)" : "");
-        return $"unit={(Unit == PrivacyUnit.Example ? "example" : "client")};stage={Stage};{text};order={order};accountant=rdp";
+        return $"unit={(Unit == PrivacyUnit.Example ? "example" : "client")};stage={Stage};{text};order={order};accountant=rdp;sampling={Sampling}";
     }
 }

@@ -7,7 +7,7 @@ public sealed record PrivacySpent(double Epsilon, double Delta, double Order, bo
 
 /// <summary>
 /// Rényi-DP accountant for the sampled Gaussian mechanism (Mironov, Talwar, Zhang 2019), with Opacus's and TF
-/// Privacy's conventions (DEFENSES.md §3.3): per-step RDP at integer and fractional orders in log space, composition
+/// Privacy's conventions (docs/defences.md, the accountant): per-step RDP at integer and fractional orders in log space, composition
 /// over phases, conversion to (ε, δ) by Balle et al. 2020 Thm 21, and the inverse (noise multiplier for a target ε).
 /// Pure functions of plain numbers.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace DefenseBench.Defenses.SecureAggregation;
 
 /// <summary>
-/// The ring Z_R that masked inputs live in (DEFENSES.md §3.4; Flower: R = 2^32). Any R in [2, 2^63], so a sum of two
+/// The ring Z_R that masked inputs live in (docs/defences.md, secagg; Flower: R = 2^32). Any R in [2, 2^63], so a sum of two
 /// residues never overflows 64 bits and reduction is one conditional subtraction.
 /// </summary>
 public readonly record struct Modulus

@@ -4,7 +4,7 @@ using DefenseBench.Core.Randomness;
 namespace DefenseBench.Defenses.SecureAggregation;
 
 /// <summary>
-/// Fixed-point encoding of real values into Z_R (DEFENSES.md §3.4, after Flower's SecAgg+): clip to [−c, c], map
+/// Fixed-point encoding of real values into Z_R (docs/defences.md, secagg, after Flower's SecAgg+): clip to [−c, c], map
 /// onto the Q = 2^bits levels 0 … Q − 1 of step Δ = 2c / (Q − 1), and round stochastically so the code is unbiased:
 /// E[Δ·q − c] = x for |x| ≤ c. A sum of n codes is exact in Z_R while n·(Q − 1) &lt; R, and decodes as S·Δ − n·c.
 /// </summary>

@@ -14,7 +14,8 @@ public enum DropoutRound { Advertise, Share, Mask, Unmask, Any }
 /// aggregation-side defence: each client clips, scales by its FedAvg weight w = B / max_weight and quantises its
 /// upload, appends w, and takes part in a real protocol round (<see cref="SecAggRound"/>); the server decodes the sum
 /// of the survivors and divides by their decoded total weight. The view then holds only that weighted mean.
-/// Simulated dropouts remove a fraction of the clients in one round; the attacks are not told who dropped.
+/// Simulated dropouts remove a fraction of the clients in one round; the result names the survivors, whose inputs the
+/// server summed (a real server knows them: it collected their masked inputs and unmasked their sum).
 /// </summary>
 public sealed class SecAgg(int? degree, double threshold, int modulusBits, int quantBits, double clip, double maxWeight,
     double dropout, DropoutRound dropoutRound) : IAggregationDefense, IWireProtocol
@@ -56,7 +57,7 @@ public sealed class SecAgg(int? degree, double threshold, int modulusBits, int q
     public long ClientBytes(long values, int clients) =>
         SecAggWire.ClientBytes(values + 1, Degree is { } k && k < clients - 1 ? k : clients - 1, Modulus.PowerOfTwo(ModulusBits));
 
-    public Update Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
+    public Aggregated Aggregate(IReadOnlyList<Update> uploads, IReadOnlyList<double> weights, Rng rng)
     {
         int n = uploads.Count;
         if (n < 2) throw new NotApplicableException($"{Id} needs at least 2 clients to hide one among them; the scenario has {n}");
@@ -88,7 +89,7 @@ public sealed class SecAgg(int? degree, double threshold, int modulusBits, int q
         double totalWeight = quantizer.Decode(outcome.Sum[^1], survivors);
         var mean = new double[outcome.Sum.Length - 1];
         for (int i = 0; i < mean.Length; i++) mean[i] = quantizer.Decode(outcome.Sum[i], survivors) / totalWeight;
-        return UpdateVectors.Unflatten(uploads[0], mean);
+        return new Aggregated(UpdateVectors.Unflatten(uploads[0], mean), outcome.Survivors);
     }
 
     /// <summary>round(dropout·n) clients drawn without replacement, each dropping in the configured round.</summary>

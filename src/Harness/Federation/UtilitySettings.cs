@@ -10,8 +10,10 @@ namespace DefenseBench.Harness.Federation;
 /// steps of batch <see cref="BatchSize"/> at rate <see cref="LearningRate"/>; accuracy is measured on
 /// <see cref="TestImages"/> test images. The defaults are CI-sized.
 /// </summary>
+/// <see cref="FixedSize"/>: under a DP defence, draw fixed-size batches (DP-SGD) and exactly m clients (DP-FedAvg)
+/// instead of Poisson samples at the accountant's rates; the CSV's privacy column then says ε does not cover it.
 public sealed record UtilitySettings(int Clients, int ClientsPerRound, int Rounds, int LocalSteps, double LearningRate, int BatchSize,
-    double? DirichletAlpha, int TrainImages, int TestImages)
+    double? DirichletAlpha, int TrainImages, int TestImages, bool FixedSize = false)
 {
     /// <summary>The settings a matrix writes under `utility:`; partition (iid | dirichlet(α)) is read on its own.</summary>
     public static readonly IReadOnlyList<ParameterSpec> Parameters =
@@ -23,6 +25,9 @@ public sealed record UtilitySettings(int Clients, int ClientsPerRound, int Round
         ParameterSpec.Real("lr", 0.1, "local SGD learning rate", 0, double.PositiveInfinity, minExclusive: true),
         ParameterSpec.Integer("batch_size", 16, "local batch size B", 1, 65_536),
         ParameterSpec.Integer("train_images", 2000, "training images shared out among the clients, a seeded subset of the train split (0: all)", 0, int.MaxValue),
+        ParameterSpec.Choice("sampling", "poisson",
+            "under DP-SGD each local batch, under DP-FedAvg each round's clients: poisson, each example (client) in with probability B/n (m/N), what the accountant assumes; fixed, exactly B (m), which epsilon does not cover",
+            "poisson", "fixed"),
         ParameterSpec.Integer("test_images", 500, "test images the accuracy is measured on, a seeded subset of the test split (0: all)", 0, int.MaxValue),
     ];
 
@@ -33,13 +38,17 @@ public sealed record UtilitySettings(int Clients, int ClientsPerRound, int Round
         int clients = v.Integer("clients");
         int perRound = v.Integer("per_round");
         return new UtilitySettings(clients, perRound == 0 ? clients : perRound, v.Integer("rounds"), v.Integer("local_steps"), v.Real("lr"),
-            v.Integer("batch_size"), dirichletAlpha, v.Integer("train_images"), v.Integer("test_images"));
+            v.Integer("batch_size"), dirichletAlpha, v.Integer("train_images"), v.Integer("test_images"), v.Choice("sampling") == "fixed");
     }
 
     public string Partition => DirichletAlpha is { } a ? $"dirichlet({ParameterSpec.FormatReal(a)})" : "iid";
 
-    /// <summary>Every setting spelled out, e.g. "clients=4,per_round=4,rounds=6,...,partition=iid": part of the cell's identity.</summary>
+    /// <summary>
+    /// Every setting spelled out, e.g. "clients=4,per_round=4,rounds=6,...,partition=iid": part of the cell's identity and
+    /// of the training's seed. Sampling appears only when fixed, so settings written before the key existed keep their
+    /// cells' ids and draw the same data (Poisson sampling is the default and changes only DP trainings).
+    /// </summary>
     public string Canonical => string.Create(CultureInfo.InvariantCulture,
         $"clients={Clients},per_round={ClientsPerRound},rounds={Rounds},local_steps={LocalSteps},lr={ParameterSpec.FormatReal(LearningRate)}," +
-        $"batch_size={BatchSize},partition={Partition},train_images={TrainImages},test_images={TestImages}");
+        $"batch_size={BatchSize},partition={Partition},train_images={TrainImages},test_images={TestImages}{(FixedSize ? ",sampling=fixed" : "")}");
 }

@@ -36,6 +36,12 @@ public static class UtilityTraining
         var protocol = new FedAvg(settings.LocalSteps, settings.LearningRate);
         var defenseRng = Rng.For(seed, "defense", pipeline.Canonical);
         var gradient = pipeline.LocalGradient(defenseRng);
+        // Under a DP defence the run samples what the accountant assumes (docs/defences.md): DP-SGD's local batches and
+        // DP-FedAvg's clients by Poisson sampling, unless the settings ask for fixed sizes.
+        bool poissonBatches = gradient != null && !settings.FixedSize;
+        bool poissonClients = pipeline.Aggregation is IPrivateDefense { Unit: PrivacyUnit.Client } && !settings.FixedSize
+                              && settings.ClientsPerRound < settings.Clients;
+        double clientRate = (double)settings.ClientsPerRound / settings.Clients;
         double cosines = 0;
         int rounds = 0;
         int? divergedAt = null;
@@ -44,23 +50,36 @@ public static class UtilityTraining
             for (int round = 0; round < settings.Rounds; round++)
             {
                 using var scope = torch.NewDisposeScope();
-                var chosen = Choose(settings.Clients, settings.ClientsPerRound, Rng.For(seed, "round", round));
+                var chosen = poissonClients
+                    ? PoissonSample(Enumerable.Range(0, settings.Clients).ToArray(), clientRate, Rng.For(seed, "round", round))
+                    : Choose(settings.Clients, settings.ClientsPerRound, Rng.For(seed, "round", round));
+                if (chosen.Length == 0) continue; // an empty Poisson draw: the round changes nothing
                 var clean = new List<Update>();
                 var sent = new List<Update>();
+                var uploading = new List<int>();
                 foreach (int k in chosen)
                 {
-                    var batches = Batches(data, data.ClientExamples[k], settings, Rng.For(seed, "batches", round, k));
+                    var batches = poissonBatches
+                        ? PoissonBatches(data, data.ClientExamples[k], settings, Rng.For(seed, "batches", round, k))
+                        : Batches(data, data.ClientExamples[k], settings, Rng.For(seed, "batches", round, k));
+                    if (batches.Count == 0) continue; // every step's Poisson draw empty: nothing to upload
+                    uploading.Add(k);
                     var plain = LocalTraining.Compute(classifier, protocol, batches);
                     var own = gradient == null ? plain : LocalTraining.Compute(classifier, protocol, batches, gradient);
                     clean.Add(plain);
                     sent.Add(sessions.Apply(k, own, defenseRng));
                 }
-                var weights = chosen.Select(k => (double)data.ClientExamples[k].Length).ToArray();
-                var aggregate = pipeline.Aggregate(sent, weights, defenseRng);
+                if (sent.Count == 0) continue;
+                var weights = uploading.Select(k => (double)data.ClientExamples[k].Length).ToArray();
+                var (aggregate, contributors) = pipeline.Aggregate(sent, weights, defenseRng);
+                // DP-FedAvg averages over the m clients it got; a Poisson round divides by the expected m = q·N instead,
+                // so the noise std is z·C/(q·N) whatever the draw (the mechanism the accountant analyses).
+                if (poissonClients) aggregate = aggregate.Map((_, t) => t * (sent.Count / (clientRate * settings.Clients)));
                 bool finite = IsFinite(aggregate);
                 if (finite)
                 {
-                    cosines += Cosine(aggregate, Aggregation.WeightedMean(clean, weights));
+                    // Against the clean mean of the same clients: a secure aggregation's dropouts are not a distortion.
+                    cosines += Cosine(aggregate, Aggregation.WeightedMean(contributors.Select(i => clean[i]).ToArray(), contributors.Select(i => weights[i]).ToArray()));
                     rounds++;
                 }
                 using (torch.no_grad())
@@ -73,7 +92,7 @@ public static class UtilityTraining
             }
         }
         var runShape = new TrainingShape(settings.Clients, settings.ClientsPerRound, settings.Rounds, settings.LocalSteps, settings.BatchSize,
-            data.ClientExamples.Min(e => e.Length), parameters.Length);
+            data.ClientExamples.Min(e => e.Length), parameters.Length, FixedSize: settings.FixedSize);
         return new UtilityRun(Accuracy(classifier, data.TestImages, data.TestLabels), rounds == 0 ? 0 : cosines / rounds, runShape, divergedAt);
     }
 
@@ -84,6 +103,27 @@ public static class UtilityTraining
         var all = Enumerable.Range(0, clients).ToArray();
         rng.Shuffle(all);
         return all[..perRound].Order().ToArray();
+    }
+
+    /// <summary>Each of <paramref name="items"/> independently with probability <paramref name="rate"/>, in order.</summary>
+    public static int[] PoissonSample(int[] items, double rate, Rng rng) => items.Where(_ => rng.NextDouble() < rate).ToArray();
+
+    /// <summary>
+    /// One Poisson batch per local step: each of the client's n examples in with probability q = min(1, B/n), divided
+    /// by its expected size q·n under DP-SGD. A step whose draw is empty (probability (1 − q)^n, about e^−B) is skipped.
+    /// </summary>
+    private static List<Batch> PoissonBatches(UtilityData data, int[] examples, UtilitySettings settings, Rng rng)
+    {
+        double rate = Math.Min(1.0, (double)settings.BatchSize / examples.Length);
+        var batches = new List<Batch>(settings.LocalSteps);
+        for (int step = 0; step < settings.LocalSteps; step++)
+        {
+            var drawn = PoissonSample(examples, rate, rng);
+            if (drawn.Length == 0) continue;
+            var rows = torch.tensor(drawn.Select(i => (long)i).ToArray(), device: data.TrainImages.device);
+            batches.Add(new Batch(data.TrainImages.index_select(0, rows), data.TrainLabels.index_select(0, rows)) { ExpectedSize = rate * examples.Length });
+        }
+        return batches;
     }
 
     /// <summary>One batch per local step, each min(B, n) of the client's n examples drawn without replacement.</summary>

@@ -6,7 +6,7 @@ namespace DefenseBench.Harness.Federation;
 /// <summary>
 /// Bytes an upload takes on the wire: 4 per float32 value when sent dense; when the pipeline sends it sparse (its last
 /// client-side stage sparsifies), 4 per value plus 4 per 32-bit index of each non-zero, per tensor, unless sending that
-/// tensor dense is smaller (DEFENSES.md §3.1: about 2× per kept value).
+/// tensor dense is smaller (a 4-byte value and a 4-byte index: about 2× per kept value; README, bytes on the wire).
 /// </summary>
 public static class WireSize
 {

@@ -10,7 +10,7 @@ public sealed record TradeoffPoint(string Defense, string Family, string Label, 
 }
 
 /// <summary>
-/// Leakage against utility (DEFENSES.md §4, plot b), from cells.csv alone: x = test accuracy after FL training under
+/// Leakage against utility (README, utility and privacy), from cells.csv alone: x = test accuracy after FL training under
 /// the defence (utility_acc), y = the attack's leakage metric; one plot per block, scenario and attack; one series per
 /// defence family with the parameter that varies written beside each point; the undefended point marked; the Pareto
 /// front (no other setting both leaks less and trains better) drawn through the points; the random-guess baseline
@@ -61,7 +61,8 @@ public static class TradeoffPlot
                 var leakage = group.Select(r => r.Metric(metric)).Where(v => v != null).Select(v => v!.Value).ToArray();
                 double mean = leakage.Average();
                 double std = leakage.Length > 1 ? Math.Sqrt(leakage.Sum(v => (v - mean) * (v - mean)) / (leakage.Length - 1)) : 0;
-                string label = string.Join(",", Varying(names).Select(p => $"{p.Name}={name.Value(p.Stage, p.Name)}"));
+                string label = string.Join(",", Varying(names).Select(p => $"{p.Name}={name.Value(p.Stage, p.Name)}"
+                    + (StatefulOptions.KeepsState(p.Stage, p.Name, name.Value(p.Stage, p.Name)) ? " (one-round leakage as without)" : "")));
                 points.Add(new TradeoffPoint(defense, family.Key, label, group.Average(r => r.UtilityAcc!.Value), mean, std));
             }
         }

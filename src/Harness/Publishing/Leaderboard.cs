@@ -1,5 +1,6 @@
 using System.Globalization;
 using DefenseBench.Core.Components;
+using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Publishing;
@@ -54,10 +55,11 @@ public sealed record Entry(
 public sealed record Board(string Scenario, IReadOnlyList<string> Attacks, IReadOnlyList<Entry> Ranked, IReadOnlyList<Entry> Unranked);
 
 /// <summary>
-/// Ranks defence settings by worst-case leakage over attacks among those that meet a utility budget (DEFENSES.md §5).
+/// Ranks defence settings by worst-case leakage over attacks among those that meet a utility budget (README, publishing a leaderboard).
 /// The worst case is the attack with the highest mean normalised leakage; settings are ordered by it, and a setting
 /// whose worst-case 95 % interval overlaps that of the first setting of the current rank group shares its rank
 /// (statistical ties share a rank; the group leader keeps the rank, so a chain of overlaps does not grow a tie forever).
+/// A setting that differs from a measured one only in a stateful option (<see cref="StatefulOptions"/>) is not ranked.
 /// </summary>
 public static class Leaderboard
 {
@@ -83,6 +85,12 @@ public static class Leaderboard
                     Scores.Mean(r, "update_cosine"), Scores.Mean(r, "epsilon"), Scores.Mean(r, "delta"), Scores.Mean(r, "wire_bytes"), miss,
                     r.Select(x => x.CellId).Distinct().Order(StringComparer.Ordinal).ToList()));
             }
+            // A setting that differs from another measured one only in state carried across rounds sends the same upload
+            // in a single-round cell: it is listed with the reason, not ranked as a distinct defence.
+            var measured = entries.Select(e => e.Defense).ToHashSet(StringComparer.Ordinal);
+            entries = entries.Select(e => StatefulOptions.SameUploadAs(e.Defense, measured) is { } same
+                ? e with { Unranked = e.Unranked == null ? same : $"{same}; {e.Unranked}" }
+                : e).ToList();
             var ranked = Rank(entries.Where(e => e.Unranked == null).OrderBy(e => e.Worst.Leakage.Mean).ThenBy(e => e.Defense, StringComparer.Ordinal).ToList());
             var unranked = entries.Where(e => e.Unranked != null).OrderBy(e => e.Worst.Leakage.Mean).ThenBy(e => e.Defense, StringComparer.Ordinal).ToList();
             boards.Add(new Board(scenario.Key, attacks, ranked, unranked));

@@ -22,7 +22,7 @@ public static class LeaderboardPages
             foreach (var e in board.Ranked.Concat(board.Unranked))
                 md.Append("| ").Append(string.Join(" | ", Cells(board, e).Select(Escape.Markdown))).Append(" |\n");
             md.Append($"\nLeakage: label attacks (metric − random guess) / (1 − random guess), so 0 = guessing and 1 = perfect; " +
-                      $"image attacks by success rate. Mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Markdown(doc.Budget)}). {TieNote}\n");
+                      $"image attacks by success rate. Mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Markdown(doc.Budget)}) or differ from a ranked one only in state that is empty in a single-round cell. {TieNote}\n");
         }
         if (doc.Diff != null) md.Append('\n').Append(DiffText(doc.Diff, Escape.Markdown));
         return md.ToString();
@@ -54,7 +54,7 @@ public static class LeaderboardPages
                 html.Append("</tr>\n");
             }
             html.Append("</tbody></table>\n<p class=\"note\">Leakage: label attacks (metric − random guess) / (1 − random guess), 0 = guessing, 1 = perfect; ")
-                .Append($"image attacks by success rate; mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Html(doc.Budget)}). {Escape.Html(TieNote)}</p>\n<div class=\"plots\">");
+                .Append($"image attacks by success rate; mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Html(doc.Budget)}) or differ from a ranked one only in state that is empty in a single-round cell. {Escape.Html(TieNote)}</p>\n<div class=\"plots\">");
             foreach (string svg in Plots(board, doc.Budget)) html.Append(svg);
             html.Append("</div>\n");
         }

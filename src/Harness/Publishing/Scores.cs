@@ -38,7 +38,7 @@ public sealed record Interval(double Mean, double Low, double High, int N)
 public sealed record AttackScore(string Attack, string Metric, bool Normalised, Interval Leakage, IReadOnlyList<string> CellIds);
 
 /// <summary>
-/// Leakage scores from cells.csv rows, comparable across attacks (DEFENSES.md §5): label attacks by
+/// Leakage scores from cells.csv rows, comparable across attacks (README, publishing a leaderboard): label attacks by
 /// (metric − random-guess baseline) / (1 − baseline), 0 = guessing and 1 = perfect; attacks without a random baseline
 /// (image attacks' success rate) as measured. Only ok rows count.
 /// </summary>

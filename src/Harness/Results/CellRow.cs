@@ -3,7 +3,7 @@ using CsvHelper;
 namespace DefenseBench.Harness.Results;
 
 /// <summary>
-/// One row of cells.csv: one cell and seed. The column attributes are the CSV contract of DESIGN.md (names never
+/// One row of cells.csv: one cell and seed. The column attributes are the README's CSV contract (names never
 /// change; columns may be added; order is declaration order); metrics that do not apply to a cell stay empty.
 /// Only the identifying columns are required when reading, so files from older versions or merged by hand still load.
 /// </summary>
@@ -102,6 +102,9 @@ public sealed partial record CellRow
     /// <summary>The FedAvg round (1-based) whose aggregate was not finite, where the utility training stopped; empty when it finished.</summary>
     [CsvColumn("utility_diverged", Optional = true)]
     public int? UtilityDiverged { get; init; }
+    /// <summary>Clients left unscored and why (those that dropped out of secure aggregation); empty when every client counts.</summary>
+    [CsvColumn("unscored", Optional = true)]
+    public string Unscored { get; init; } = "";
 
     /// <summary>Empty strings for text columns a file lacked (optional columns read as null despite their type).</summary>
     public CellRow WithEmptyStringsForMissingColumns() => this with
@@ -122,6 +125,7 @@ public sealed partial record CellRow
         Device = Device ?? "",
         Extras = Extras ?? "",
         Privacy = Privacy ?? "",
+        Unscored = Unscored ?? "",
     };
 
     /// <summary>A metric by its column name (null when empty or unknown).</summary>

@@ -46,14 +46,14 @@ public static class CellExecutor
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
-                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round));
+                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round, view.Contributors));
             clock.Start();
             var outcome = attack.Run(view, context);
             clock.Stop();
             if (exportFolder != null && attack is LabelAttack labelAttack)
                 UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
             var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
-                scoring ?? new ScoringOptions());
+                scoring ?? new ScoringOptions(), view.Contributors);
             if (imageFolder != null && images.Count > 0)
                 ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
@@ -74,9 +74,9 @@ public static class CellExecutor
     /// The classes present in each target, lent from the ground truth only to attacks that declare it as their threat
     /// model's assumption (simplified iLRG); the counts never leave the scorer.
     /// </summary>
-    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round) =>
+    private static Func<int, int[]>? KnownClasses(IAttack attack, VictimRound round, IReadOnlyList<int> contributors) =>
         attack.Needs.HasFlag(AttackNeeds.KnownClasses)
-            ? target => Scoring.TrueCounts(round, target).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
+            ? target => Scoring.TrueCounts(round, target, contributors).Select((n, c) => (n, c)).Where(p => p.n > 0).Select(p => p.c).ToArray()
             : null;
 
     /// <summary>
@@ -118,15 +118,17 @@ public static class CellExecutor
     }
 
     /// <summary>
-    /// The attacked round as a training of its own: every client once, U local steps on batches of B drawn from the
-    /// B·U examples it holds (B when every step reuses one batch).
+    /// The attacked round as a training of its own: every client once, U local steps walking its batches of B in a
+    /// fixed schedule, nothing sampled: U disjoint batches use each example once, one batch reused U times uses each of
+    /// its examples U times (the most-used example sets the count).
     /// </summary>
     public static TrainingShape AttackedRound(VictimRound round)
     {
         var spec = round.Spec;
-        int distinct = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
+        bool sameBatch = spec.Protocol is FedAvg { SameBatch: true };
+        int distinct = sameBatch ? 1 : spec.Protocol.Steps;
         return new TrainingShape(spec.Clients, spec.Clients, 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
-            round.Model.ParameterNames.Count);
+            round.Model.ParameterNames.Count, UsesPerExample: sameBatch ? spec.Protocol.Steps : 1);
     }
 
     /// <summary>The row's identifying columns, before any metric.</summary>

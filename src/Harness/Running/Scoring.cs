@@ -20,11 +20,17 @@ public sealed record MatchedImages(int Target, ImageShape Shape, IReadOnlyList<(
 /// <summary>Scores an attack's outcome against the ground truth, which only the scorer sees.</summary>
 public static class Scoring
 {
-    /// <summary>Label and image metrics, and the attack's side values in extras.</summary>
-    public static (CellRow Row, IReadOnlyList<MatchedImages> Images) Score(CellRow row, AttackOutcome outcome, VictimRound round, ScoringOptions options)
+    /// <summary>
+    /// Label and image metrics, and the attack's side values in extras. <paramref name="contributors"/>: the clients whose
+    /// uploads the server's aggregate holds (all of them unless secure aggregation lost some); the others are not scored,
+    /// and the row's <c>unscored</c> column says so.
+    /// </summary>
+    public static (CellRow Row, IReadOnlyList<MatchedImages> Images) Score(CellRow row, AttackOutcome outcome, VictimRound round, ScoringOptions options,
+        IReadOnlyList<int>? contributors = null)
     {
-        row = ScoreLabels(row, outcome, round);
-        var matched = outcome.Images.Select(recovery => Match(recovery, round)).ToArray();
+        contributors ??= Enumerable.Range(0, round.Clients.Count).ToArray();
+        row = ScoreLabels(row, outcome, round, contributors) with { Unscored = Unscored(round, contributors) };
+        var matched = outcome.Images.Select(recovery => Match(recovery, round, contributors)).ToArray();
         var extras = outcome.Extras.ToList();
         if (matched.Length > 0)
         {
@@ -35,15 +41,19 @@ public static class Scoring
     }
 
     /// <summary>
-    /// Label metrics per target (a client, or the aggregate = all clients' counts), averaged over targets. An attack
-    /// that recovers only which classes are present is scored on LeAcc alone; its count metrics stay empty.
+    /// Label metrics per target (a contributing client, or the aggregate = the contributors' counts), averaged over
+    /// targets. An attack that recovers only which classes are present is scored on LeAcc alone; its count metrics stay
+    /// empty. A recovery for a client outside <paramref name="contributors"/> is an error of the attack: its input never
+    /// reached the server.
     /// </summary>
-    public static CellRow ScoreLabels(CellRow row, AttackOutcome outcome, VictimRound round)
+    public static CellRow ScoreLabels(CellRow row, AttackOutcome outcome, VictimRound round, IReadOnlyList<int> contributors)
     {
         if (outcome.Labels.Count == 0) return row;
         var scores = outcome.Labels.Select(recovery =>
         {
-            int[] truth = TrueCounts(round, recovery.Target);
+            if (recovery.Target != LabelRecovery.Aggregate && !contributors.Contains(recovery.Target))
+                throw new InvalidOperationException($"the attack recovered client {recovery.Target}, whose upload is not in the aggregate");
+            int[] truth = TrueCounts(round, recovery.Target, contributors);
             int[] predicted = recovery.Counts;
             return new double?[]
             {
@@ -61,10 +71,18 @@ public static class Scoring
         };
     }
 
-    /// <summary>The true counts behind a target: one client's, or the sum over clients for the aggregate.</summary>
-    public static int[] TrueCounts(VictimRound round, int target) => target == LabelRecovery.Aggregate
-        ? Enumerable.Range(0, round.Spec.NumClasses).Select(c => round.Clients.Sum(k => k.TrueCounts[c])).ToArray()
+    /// <summary>The true counts behind a target: one client's, or for the aggregate the sum over the clients it holds.</summary>
+    public static int[] TrueCounts(VictimRound round, int target, IReadOnlyList<int> contributors) => target == LabelRecovery.Aggregate
+        ? Enumerable.Range(0, round.Spec.NumClasses).Select(c => contributors.Sum(k => round.Clients[k].TrueCounts[c])).ToArray()
         : round.Clients[target].TrueCounts;
+
+    /// <summary>The clients the aggregate lacks, and why they are not scored; empty when it holds every client.</summary>
+    public static string Unscored(VictimRound round, IReadOnlyList<int> contributors)
+    {
+        var dropped = Enumerable.Range(0, round.Clients.Count).Except(contributors).ToArray();
+        return dropped.Length == 0 ? ""
+            : $"client{(dropped.Length > 1 ? "s" : "")} {string.Join(" ", dropped)} dropped out of secure aggregation before {(dropped.Length > 1 ? "their" : "its")} masked input reached the server; not in the aggregate, not scored";
+    }
 
     /// <summary>
     /// An attack's diagnostics (fishing's condition number and residual, say) to six significant digits: they are for
@@ -86,9 +104,9 @@ public static class Scoring
     };
 
     /// <summary>Matches one target's reconstructions to the distinct images behind its upload (every step's batch).</summary>
-    private static MatchedImages Match(ImageRecovery recovery, VictimRound round)
+    private static MatchedImages Match(ImageRecovery recovery, VictimRound round, IReadOnlyList<int> contributors)
     {
-        var clients = recovery.Target == LabelRecovery.Aggregate ? round.Clients : [round.Clients[recovery.Target]];
+        var clients = recovery.Target == LabelRecovery.Aggregate ? contributors.Select(k => round.Clients[k]).ToList() : [round.Clients[recovery.Target]];
         // With same_batch the protocol repeats one batch object; each image counts once.
         var originals = clients.SelectMany(c => c.StepBatches.Distinct()).SelectMany(b => b.Images.PerImage()).ToArray();
         var scores = ImageMetrics.MatchAndScore(recovery.Images, originals, recovery.Shape);

@@ -23,7 +23,7 @@ namespace DefenseBench.Harness.Sharding;
 /// </summary>
 public static class ShardPlan
 {
-    /// <summary>w(attack) by canonical id (DESIGN.md); an id not listed weighs <see cref="DefaultAttackWeight"/>.</summary>
+    /// <summary>w(attack) by canonical id (README, running on a cluster); an id not listed weighs <see cref="DefaultAttackWeight"/>.</summary>
     public static readonly IReadOnlyDictionary<string, double> AttackWeights = new Dictionary<string, double>(StringComparer.Ordinal)
     {
         ["llg"] = 0, ["idlg-label"] = 0, ["gi-label"] = 0, ["rlg"] = 1, ["ebi"] = 1, ["ilrg"] = 1, ["ilrg-sim"] = 1,

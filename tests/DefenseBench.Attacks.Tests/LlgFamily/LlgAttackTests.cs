@@ -49,4 +49,22 @@ public sealed class LlgAttackTests
         Assert.Equal(12, truth.Sum());
         Assert.Equal(12, predicted.Sum());
     }
+
+    private static double MeanAsr(IAttack attack, ScenarioSpec spec) =>
+        Enumerable.Range(0, 10).Average(t => AttackRun.Run(attack, spec, t).Asr);
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(10)]
+    public void Llg_plus_under_fedavg_scores_at_least_plain_llg_and_the_reference_scaling(int steps)
+    {
+        // Untrained DLG LeNet, non-IID, B = 16, ten seeds: the upload sums U step gradients (docs/attacks.md). At
+        // η = 0.001 the model stays close to the one the estimate is taken on; at η = 0.01 it moves so far in U steps
+        // that plain LLG, which reads its impact off the upload itself, does better (matrices/llg-fedavg-scaling.yaml).
+        var spec = AttackRun.Scenario(16, LabelDistribution.NonIid, new FedAvg(steps, 0.001));
+        double plus = MeanAsr(new LlgPlus(10, 16, Estimator.Batched), spec);
+        double reference = MeanAsr(new LlgPlus(10, 16, Estimator.Batched, LlgScaling.Reference), spec);
+        double llg = MeanAsr(Create("llg"), spec);
+        Assert.True(plus >= llg && plus >= reference, $"U = {steps}: llg-plus {plus:F3}, reference scaling {reference:F3}, llg {llg:F3}");
+    }
 }

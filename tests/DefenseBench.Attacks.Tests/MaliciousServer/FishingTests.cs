@@ -49,6 +49,62 @@ public sealed class FishingTests
         }
     }
 
+    public static TheoryData<string> DropoutRounds => ["advertise", "share", "mask", "unmask"];
+
+    /// <summary>SecAgg with one of five clients dropping in <paramref name="round"/>; max_weight 16 keeps weights B / 16 ≤ 1.</summary>
+    private static DefensePipeline Dropping(string round)
+    {
+        var entry = DefenseCatalog.All.Get("secagg");
+        return DefensePipeline.From([entry.Create(ParameterValues.Create(entry.Parameters,
+            new Dictionary<string, object> { ["max_weight"] = 16.0, ["dropout"] = 0.2, ["dropout_phase"] = round }))]);
+    }
+
+    /// <summary>Five clients with unequal batch sizes, so a wrong ΣB or wrong FedAvg weights show in every count.</summary>
+    private static readonly int[] UnequalBatches = [3, 16, 7, 12, 5];
+
+    private static (VictimRound Round, ServerView View, AttackOutcome Outcome) RunUnequal(IAttack attack, string dropoutRound, int trial)
+    {
+        var spec = Scenario(5, 16);
+        var round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset), trial, torch.CPU).WithBatchSizes(UnequalBatches);
+        var sent = attack is IModelCrafter crafter ? crafter.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft")) : null;
+        var uploads = sent == null ? round.Uploads() : round.Uploads(sent);
+        var view = Dropping(dropoutRound).View(round.Model, uploads, round.Info, Rng.For(round.Seed, "defense"), sent);
+        return (round, view, attack.Run(view, new AttackContext(torch.CPU, Rng.For(round.Seed, "attack"))));
+    }
+
+    [Theory]
+    [MemberData(nameof(DropoutRounds))]
+    public void Through_secure_aggregation_with_a_dropout_fishing_recovers_every_survivor_exactly(string dropoutRound)
+    {
+        foreach (int trial in new[] { 0, 1 })
+        {
+            using var scope = torch.NewDisposeScope();
+            var (round, view, outcome) = RunUnequal(new Fishing(1e4), dropoutRound, trial);
+
+            // A client that leaves in the unmask round has sent its masked input: it is in the sum, a survivor.
+            Assert.Equal(dropoutRound == "unmask" ? 5 : 4, view.Contributors.Count);
+            Assert.Equal(view.Contributors, outcome.Labels.Select(l => l.Target));
+            Assert.All(outcome.Labels, l => Assert.Equal(round.Clients[l.Target].TrueCounts, l.Counts));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(DropoutRounds))]
+    public void Through_secure_aggregation_with_a_dropout_llg_reads_the_survivors_labels(string dropoutRound)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (round, view, outcome) = RunUnequal(AttackCatalog.All.Get("llg").CreateDefault(), dropoutRound, 0);
+
+        var survivors = view.Contributors;
+        Assert.Equal(survivors.Sum(k => UnequalBatches[k]), view.AggregateBatchSize);
+        var recovery = Assert.Single(outcome.Labels);
+        Assert.Equal(LabelRecovery.Aggregate, recovery.Target);
+        // Plain LLG outputs at least the survivors' N labels (more only when more classes are negative than that).
+        Assert.InRange(recovery.Counts.Sum(), view.AggregateBatchSize, Math.Max(view.AggregateBatchSize, 10));
+        Assert.Equal(dropoutRound == "unmask" ? UnequalBatches.Sum() : UnequalBatches.Sum() - UnequalBatches[view.Dropped.Single()],
+            view.AggregateBatchSize);
+    }
+
     [Fact]
     public void Fishing_is_exact_through_secagg_plus_in_eval_mode()
     {

@@ -32,7 +32,7 @@ public sealed class RandomGuessTests
         return total / truths;
     }
 
-    /// <summary>ALGORITHMS.md §1's simulated random-guess baseline (4000 trials), within ±0.02.</summary>
+    /// <summary>A simulated random-guess baseline of the LLG setting (4000 trials), within ±0.02.</summary>
     [Theory]
     [InlineData(10, false, 8, 0.45)]
     [InlineData(10, false, 64, 0.79)]

@@ -44,11 +44,21 @@ public sealed class ClipNoiseTests
     }
 
     [Fact]
-    public void It_accounts_a_client_level_gaussian_mechanism_of_sensitivity_beta_root_l()
+    public void It_accounts_a_client_level_gaussian_mechanism_of_replace_one_sensitivity_two_beta_root_l()
     {
         var phase = Assert.Single(new ClipNoise(10, 0.1).Phases(new TrainingShape(1, 1, 30, 1, 8, 8, 4)));
 
-        Assert.Equal(new GaussianPhase(1.0, 0.1 / (10 * 2), 30), phase);
+        // Each of the L = 4 tensors clipped to β = 10: ‖u‖ ≤ β·√L = 20, so replacing u moves it by at most 2β·√L = 40.
+        Assert.Equal(new GaussianPhase(1.0, 0.1 / (2 * 10 * 2), 30), phase);
         Assert.Equal("clipnoise(clip=10,sigma=0.1)", new ClipNoise(10, 0.1).Canonical);
+    }
+
+    [Fact]
+    public void One_round_of_clip_1_and_sigma_4_on_one_tensor_is_epsilon_2_17_at_delta_1e_5()
+    {
+        // Replace-one sensitivity 2β = 2, so z = σ/2 = 2: one Gaussian mechanism at q = 1.
+        var privacy = PipelinePrivacy.For(DefensePipeline.From([new ClipNoise(1, 4)]), new TrainingShape(1, 1, 1, 1, 8, 8, 1), 1e-5)!;
+
+        Assert.Equal(2.17, privacy.Spent.Epsilon, 0.01);
     }
 }

@@ -21,7 +21,7 @@ public sealed class DpFedAvgTests
         var uploads = Enumerable.Range(0, clients).Select(_ => TestUpdates.Random(rng)).ToArray();
         var ones = Enumerable.Repeat(1.0, clients).ToArray();
 
-        var aggregate = new DpFedAvg(double.PositiveInfinity, 0).Aggregate(uploads, ones, new Rng(1));
+        var aggregate = new DpFedAvg(double.PositiveInfinity, 0).Aggregate(uploads, ones, new Rng(1)).Update;
 
         Assert.True(TestUpdates.BitIdentical(Aggregation.WeightedMean(uploads, ones), aggregate));
         if (clients == 1) Assert.True(TestUpdates.BitIdentical(uploads[0], aggregate));
@@ -34,7 +34,7 @@ public sealed class DpFedAvgTests
         var rng = new Rng(8);
         var uploads = Enumerable.Range(0, 3).Select(k => TestUpdates.Random(rng, scale: k + 0.2)).ToArray();
 
-        var aggregate = new DpFedAvg(1.5, 0).Aggregate(uploads, [10, 1, 1], new Rng(1));
+        var aggregate = new DpFedAvg(1.5, 0).Aggregate(uploads, [10, 1, 1], new Rng(1)).Update;
 
         var clipped = uploads.Select(u => Clipping.ToNorm(u, 1.5)).ToArray();
         foreach (var name in aggregate.Names)
@@ -51,7 +51,7 @@ public sealed class DpFedAvgTests
         // Large tensors so the sample std is tight.
         var big = uploads.Select(u => new Update(UpdateKind.Gradient, [("w", torch.zeros(200, 100))])).ToArray();
 
-        var noisy = new DpFedAvg(3.0, 2.0).Aggregate(big, ones, new Rng(1));
+        var noisy = new DpFedAvg(3.0, 2.0).Aggregate(big, ones, new Rng(1)).Update;
 
         Assert.Equal(2.0 * 3.0 / 4, TestUpdates.Std(noisy.Tensors), 1.5 * 0.03);
     }

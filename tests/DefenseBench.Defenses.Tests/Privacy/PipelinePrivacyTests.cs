@@ -46,7 +46,7 @@ public sealed class PipelinePrivacyTests
         var privacy = PipelinePrivacy.For(DefensePipeline.From([new DpFedAvg(1, 1)]), new TrainingShape(4, 2, 3, 1, 8, 100, 8), 1e-5)!;
 
         Assert.StartsWith("unit=client;stage=dpfedavg(clip=1,z=1);q=0.5;z=1;steps=3;order=", privacy.Describe(), StringComparison.Ordinal);
-        Assert.EndsWith(";accountant=rdp", privacy.Describe(), StringComparison.Ordinal);
+        Assert.EndsWith(";accountant=rdp;sampling=poisson", privacy.Describe(), StringComparison.Ordinal);
         Assert.Equal(1e-5, privacy.Spent.Delta);
     }
 

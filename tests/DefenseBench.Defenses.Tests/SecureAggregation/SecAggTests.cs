@@ -66,7 +66,7 @@ public sealed class SecAggTests
         var uploads = Uploads(12, 1);
         double[] weights = [4, 8, 16, 2, 7, 1, 64, 32, 5, 9, 3, 11];
 
-        var aggregate = secAgg.Aggregate(uploads, weights, new Rng(1));
+        var aggregate = secAgg.Aggregate(uploads, weights, new Rng(1)).Update;
 
         Assert.Equal(uploads[0].Names, aggregate.Names);
         Assert.All(aggregate.Names, n => Assert.Equal(uploads[0][n].shape, aggregate[n].shape));
@@ -97,7 +97,7 @@ public sealed class SecAggTests
         var uploads = Uploads(8, 3);
         double[] weights = [1, 2, 3, 4, 5, 6, 7, 8];
 
-        var aggregate = Flat(secAgg.Aggregate(uploads, weights, new Rng(4)));
+        var aggregate = Flat(secAgg.Aggregate(uploads, weights, new Rng(4)).Update);
 
         // Exactly one pair of dropped clients explains the result.
         var pairs = from a in Enumerable.Range(0, 8) from b in Enumerable.Range(a + 1, 7 - a) select (a, b);
@@ -118,7 +118,7 @@ public sealed class SecAggTests
         var uploads = Uploads(8, 5);
         double[] weights = [1, 2, 3, 4, 5, 6, 7, 8];
 
-        var aggregate = secAgg.Aggregate(uploads, weights, new Rng(6));
+        var aggregate = secAgg.Aggregate(uploads, weights, new Rng(6)).Update;
 
         AssertMean(secAgg, aggregate, PlainMean(uploads, weights, Enumerable.Range(0, 8)), 8, weights.Sum());
     }

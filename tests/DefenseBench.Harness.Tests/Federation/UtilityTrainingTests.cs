@@ -24,8 +24,10 @@ public sealed class SmallFederation : IDisposable
     public IImageDataset Dataset { get; }
     public UtilityData Data { get; }
 
-    public UtilityRun Train(params IDefense[] stages) =>
-        UtilityTraining.Run(Data, "fcn3", Dataset.Shape, 10, DefensePipeline.From(stages), Settings, 11, torch.CPU);
+    public UtilityRun Train(params IDefense[] stages) => Train(Settings, stages);
+
+    public UtilityRun Train(UtilitySettings settings, params IDefense[] stages) =>
+        UtilityTraining.Run(Data, "fcn3", Dataset.Shape, 10, DefensePipeline.From(stages), settings, 11, torch.CPU);
 
     public void Dispose() => Data.Dispose();
 }
@@ -53,7 +55,10 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
         var none = federation.Train();
 
         Assert.Equal(none, federation.Train(new TopK(1.0, TopKScope.Layer, true)));
-        Assert.Equal(none, federation.Train(new DpSgd(double.PositiveInfinity, 0)));
+        // DP-SGD samples its batches by Poisson sampling unless asked for fixed sizes, so only then does it draw the same.
+        var fixedSize = SmallFederation.Settings with { FixedSize = true };
+        Assert.Equal(federation.Train(fixedSize), federation.Train(fixedSize, new DpSgd(double.PositiveInfinity, 0)));
+        Assert.NotEqual(none.Accuracy, federation.Train(new DpSgd(double.PositiveInfinity, 0)).Accuracy);
         Assert.Equal(none, federation.Train(new DpFedAvg(double.PositiveInfinity, 0)) with { UpdateCosine = 1.0 });
     }
 
@@ -130,5 +135,35 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
         Assert.Equal(0, none.Drop);
         Assert.Equal(none.Accuracy - first.Accuracy, first.Drop, 12);
         Assert.Equal(2, log.ToString().Split('\n').Count(l => l.StartsWith("utility ", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(0.032)]
+    [InlineData(0.25)]
+    public void The_poisson_sampler_includes_each_item_at_rate_q_within_three_standard_errors(double q)
+    {
+        const int draws = 10_000;
+        var rng = new Rng(17);
+        int[] items = [0, 1, 2, 3, 4];
+        var included = new int[items.Length];
+        for (int d = 0; d < draws; d++)
+            foreach (int i in UtilityTraining.PoissonSample(items, q, rng)) included[i]++;
+
+        double se = Math.Sqrt(q * (1 - q) / draws);
+        Assert.InRange(included[0] / (double)draws, q - 3 * se, q + 3 * se);
+        double pooled = included.Sum() / (double)(draws * items.Length);
+        Assert.InRange(pooled, q - 3 * se / Math.Sqrt(items.Length), q + 3 * se / Math.Sqrt(items.Length));
+    }
+
+    [Fact]
+    public void Fixed_size_batches_are_marked_in_the_privacy_column_as_not_covered_by_the_accountant()
+    {
+        var pipeline = DefensePipeline.From([new DpSgd(1, 1)]);
+        var poisson = PipelinePrivacy.For(pipeline, new TrainingShape(4, 4, 5, 5, 16, 500, 6), 1e-5)!;
+        var fixedSize = PipelinePrivacy.For(pipeline, new TrainingShape(4, 4, 5, 5, 16, 500, 6, FixedSize: true), 1e-5)!;
+
+        Assert.EndsWith(";sampling=poisson", poisson.Describe(), StringComparison.Ordinal);
+        Assert.EndsWith(";sampling=fixed(not covered by the accountant)", fixedSize.Describe(), StringComparison.Ordinal);
+        Assert.Equal(poisson.Spent.Epsilon, fixedSize.Spent.Epsilon);
     }
 }

@@ -8,7 +8,7 @@ namespace DefenseBench.Harness.Tests.Matrix;
 
 public sealed class MatrixLoaderTests
 {
-    /// <summary>The DESIGN.md example, with the defences that exist today (a two-stage top-k pipeline stands in for dpsgd>topk).</summary>
+    /// <summary>A matrix in the spirit of the README's example, with the defences that exist today (a two-stage top-k pipeline stands in for dpsgd>topk).</summary>
     private const string DesignStyle = """
         name: design-style
         seeds: 3
@@ -125,7 +125,7 @@ public sealed class MatrixLoaderTests
         var matrix = Parse(OneBlock(Replace(BaseBlock, "attacks", "attacks: [{llg-plus: {aux_per_class: [4, 16], repeats: [1, 2, 3]}}]")));
 
         Assert.Equal(6, matrix.Cells.Count);
-        Assert.Contains(matrix.Cells, c => c.Attack.Canonical == "llg-plus(repeats=3,aux_per_class=16,estimator=batched)");
+        Assert.Contains(matrix.Cells, c => c.Attack.Canonical == "llg-plus(repeats=3,aux_per_class=16,estimator=batched,scaling=sum)");
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public sealed class CellsCsvTests : IDisposable
 {
     private readonly TempFolder _temp = new();
 
-    /// <summary>The columns DESIGN.md requires, in its spelling; they may never be renamed.</summary>
+    /// <summary>The columns the README's CSV contract requires, in its spelling; they may never be renamed.</summary>
     public static readonly string[] RequiredColumns =
     [
         "cell_id", "attack", "defense", "dataset", "model", "batch_size", "num_classes", "clients", "seed", "status", "error",
