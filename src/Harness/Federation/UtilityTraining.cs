@@ -74,7 +74,12 @@ public static class UtilityTraining
                 var (aggregate, contributors) = pipeline.Aggregate(sent, weights, defenseRng);
                 // DP-FedAvg averages over the m clients it got; a Poisson round divides by the expected m = q·N instead,
                 // so the noise std is z·C/(q·N) whatever the draw (the mechanism the accountant analyses).
-                if (poissonClients) aggregate = aggregate.Map((_, t) => t * (sent.Count / (clientRate * settings.Clients)));
+                if (poissonClients)
+                {
+                    // An explicit, kept-alive Scalar (see PerExampleGradients.ClippedSum).
+                    using var rescale = (sent.Count / (clientRate * settings.Clients)).ToScalar();
+                    aggregate = aggregate.Map((_, t) => t.mul(rescale));
+                }
                 bool finite = IsFinite(aggregate);
                 if (finite)
                 {

@@ -41,6 +41,19 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     }
 
     [Fact]
+    public void Dp_fedavg_with_clients_drawn_by_poisson_sampling_trains_reproducibly_along_the_clean_direction()
+    {
+        // 2 of 3 clients per round: DP-FedAvg samples each client at q = 2/3 and rescales the mean to the expected count.
+        var sampled = SmallFederation.Settings with { ClientsPerRound = 2, Rounds = 6 };
+        var run = federation.Train(sampled, new DpFedAvg(1e6, 0));
+
+        Assert.Equal(run, federation.Train(sampled, new DpFedAvg(1e6, 0)));
+        Assert.True(run.Accuracy > 0.3, $"accuracy {run.Accuracy} after {sampled.Rounds} rounds is no better than guessing");
+        // Without noise or clipping the rescaled aggregate points where the clean mean of the drawn clients does.
+        Assert.Equal(1.0, run.UpdateCosine, 6);
+    }
+
+    [Fact]
     public void Undefended_training_learns_and_its_update_is_its_own_clean_update()
     {
         var run = federation.Train();
