@@ -14,8 +14,8 @@ public sealed class Dlg(ReconstructionOptions options) : ReconstructionAttack(op
     public override string Id => "dlg";
     protected override LabelMode Labels => LabelMode.Joint;
 
-    protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) =>
-        new GradientMatch(Gradient(upload, kind, info.Protocol));
+    protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) =>
+        new GradientMatch(Gradient(uploads, kind, info.Protocol));
 
     /// <summary>The gradient behind an upload when η is known: the upload itself (FedSGD), or ΔW·(1/η) (FedAvg).</summary>
     public static IReadOnlyList<Tensor> Gradient(IReadOnlyList<Tensor> upload, UpdateKind kind, Protocol protocol)

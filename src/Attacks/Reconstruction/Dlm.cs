@@ -17,8 +17,8 @@ public sealed class Dlm(ReconstructionOptions options, double kInit, bool relati
     public override string Id => "dlm";
     protected override LabelMode Labels => labels;
 
-    protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) =>
-        new ScaledMatch(upload, relative ? kInit * TrueK(info.Protocol) : kInit, kWarmup, form);
+    protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) =>
+        new ScaledMatch(uploads, relative ? kInit * TrueK(info.Protocol) : kInit, problems, kWarmup, form);
 
     protected override IReadOnlyDictionary<string, double> Reference(PublicInfo info) =>
         new Dictionary<string, double> { ["k_true"] = TrueK(info.Protocol) };

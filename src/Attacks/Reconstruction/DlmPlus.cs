@@ -14,5 +14,5 @@ public sealed class DlmPlus(ReconstructionOptions options, LabelMode labels) : R
     protected override LabelMode Labels => labels;
     protected override double AdamRate => 0.01;
 
-    protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) => new ScaleFreeMatch(upload);
+    protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) => new ScaleFreeMatch(uploads);
 }

@@ -15,8 +15,8 @@ public sealed class Idlg(ReconstructionOptions options) : ReconstructionAttack(o
     public override string Id => "idlg";
     protected override LabelMode Labels => LabelMode.Idlg;
 
-    protected override MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info) =>
-        new GradientMatch(Dlg.Gradient(upload, kind, info.Protocol));
+    protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) =>
+        new GradientMatch(Dlg.Gradient(uploads, kind, info.Protocol));
 
     /// <summary>
     /// iDLG's rule for B = 1: with a non-negative embedding only the true class's row of ∇W has a negative sum, so the

@@ -5,28 +5,36 @@ using static TorchSharp.torch;
 namespace DefenseBench.Attacks.Reconstruction;
 
 /// <summary>
-/// What the dummy gradient is matched against and how: one per optimisation run (a restart builds a fresh one, so a
-/// learned scale starts again from its initial value).
+/// What the dummy gradients of P problems are matched against and how: one per optimisation run of a problem set (a
+/// restart is another problem with a fresh one, so a learned scale starts again from its initial value). Targets hold
+/// the problems in their first dimension ([P, ...], or [1, ...] when every problem matches the same target).
 /// </summary>
 public abstract class MatchObjective
 {
-    /// <summary>Scalars optimised together with the dummy data (DLM's k); none for DLG and DLM+.</summary>
+    /// <summary>Values optimised together with the dummy data, one entry per problem in the first dimension (DLM's k); none for DLG and DLM+.</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 
     /// <summary>Optimiser steps during which <see cref="Parameters"/> stay at their start while only the dummies move.</summary>
     public virtual int FrozenSteps => 0;
 
-    /// <summary>The matching distance D for the dummy gradients (parameter order).</summary>
-    public abstract Tensor Loss(IReadOnlyList<Tensor> dummyGradients);
+    /// <summary>The matching distance D of every problem, [P], for the dummy gradients ([P, ...] each, parameter order).</summary>
+    public abstract Tensor Losses(IReadOnlyList<Tensor> dummyGradients);
 
-    /// <summary>Values worth reporting after the run (e.g. k's final value).</summary>
-    public virtual IReadOnlyDictionary<string, double> Report() => new Dictionary<string, double>();
+    /// <summary>Values worth reporting after the run (e.g. k's final value), one dictionary per problem.</summary>
+    public virtual IReadOnlyDictionary<string, double> Report(int problem) => new Dictionary<string, double>();
+
+    /// <summary>
+    /// The targets of several problems stacked along a new first dimension, tensor by tensor: <paramref name="perProblem"/>[p]
+    /// is problem p's list in parameter order. One problem's list becomes [1, ...], which every problem then shares.
+    /// </summary>
+    public static IReadOnlyList<Tensor> Stack(IReadOnlyList<IReadOnlyList<Tensor>> perProblem) =>
+        Enumerable.Range(0, perProblem[0].Count).Select(l => torch.stack(perProblem.Select(p => p[l]).ToArray())).ToArray();
 }
 
 /// <summary>DLG and iDLG: ‖∇' − ∇‖² against a known gradient.</summary>
 public sealed class GradientMatch(IReadOnlyList<Tensor> target) : MatchObjective
 {
-    public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(dummyGradients, target);
+    public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(dummyGradients, target);
 }
 
 /// <summary>How DLM compares the dummy gradient with the weight delta (<see cref="MatchingLoss.Scaled"/>,
@@ -45,7 +53,7 @@ public enum DlmForm
 /// there, in either <see cref="DlmForm"/>; both equal DLG's D at k = k₀ = 1/η. k is optimised as k = k₀·exp(u) from
 /// u = 0: ∂D/∂k carries ΔW = η·∇, so it is about η times smaller than the pixels' gradient and a raw k barely moves
 /// (measured: 60 → 78 in 80 L-BFGS steps towards 100); ∂D/∂u = k·∂D/∂k is of the pixels' order, and k stays
-/// positive, as 1/η is.
+/// positive, as 1/η is. Each of the P problems has its own k (u is [P]).
 /// </summary>
 public sealed class ScaledMatch : MatchObjective
 {
@@ -56,13 +64,13 @@ public sealed class ScaledMatch : MatchObjective
     private readonly DlmForm _form;
     private readonly Parameter _logScale;
 
-    public ScaledMatch(IReadOnlyList<Tensor> delta, double kInit, int frozenSteps = 0, DlmForm form = DlmForm.Update)
+    public ScaledMatch(IReadOnlyList<Tensor> delta, double kInit, int problems, int frozenSteps = 0, DlmForm form = DlmForm.Update)
     {
         _delta = delta;
         _kInit = torch.tensor((float)kInit, device: delta[0].device);
         _form = form;
         FrozenSteps = frozenSteps;
-        _logScale = new Parameter(torch.zeros([], device: delta[0].device));
+        _logScale = new Parameter(torch.zeros([problems], device: delta[0].device));
     }
 
     public override IReadOnlyList<Parameter> Parameters => [_logScale];
@@ -71,11 +79,15 @@ public sealed class ScaledMatch : MatchObjective
 
     private Tensor K => _logScale.exp() * _kInit;
 
-    public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => _form == DlmForm.Update
+    public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => _form == DlmForm.Update
         ? MatchingLoss.ScaledUpdate(dummyGradients, _delta, K, _kInit)
         : MatchingLoss.Scaled(dummyGradients, _delta, K);
 
-    public override IReadOnlyDictionary<string, double> Report() => new Dictionary<string, double> { ["k_final"] = K.detach().cpu().item<float>() };
+    public override IReadOnlyDictionary<string, double> Report(int problem)
+    {
+        using var scope = torch.NewDisposeScope();
+        return new Dictionary<string, double> { ["k_final"] = K.detach()[problem].cpu().item<float>() };
+    }
 }
 
 /// <summary>DLM+: the scale-free match of per-tensor-norm-normalised gradients; ΔW is normalised once.</summary>
@@ -83,5 +95,5 @@ public sealed class ScaleFreeMatch(IReadOnlyList<Tensor> delta) : MatchObjective
 {
     private readonly IReadOnlyList<Tensor> _target = MatchingLoss.Normalised(delta);
 
-    public override Tensor Loss(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(MatchingLoss.Normalised(dummyGradients), _target);
+    public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(MatchingLoss.Normalised(dummyGradients), _target);
 }

@@ -6,25 +6,31 @@ namespace DefenseBench.Attacks.Reconstruction;
 
 /// <summary>
 /// The objectives of the gradient-matching attacks as pure functions of tensor lists in the model's parameter order
-/// (docs/attacks.md, DLG, iDLG, DLM, DLM+). Every list holds parameters only: batch-norm buffers never enter a match
-/// (autograd gives them no gradient, so a match over the state dict would misalign the lists).
+/// (docs/attacks.md, DLG, iDLG, DLM, DLM+), for P independent problems at once: every tensor carries the problems in
+/// its first dimension ([P, ...shape of the parameter]; a target of one problem may be [1, ...] and is then shared),
+/// and every distance is returned per problem, [P]. Every list holds parameters only: batch-norm buffers never enter a
+/// match (autograd gives them no gradient, so a match over the state dict would misalign the lists).
 /// </summary>
 public static class MatchingLoss
 {
     /// <summary>
     /// The dummy loss of DLG and DLM with soft labels: mean_k(−Σ_c softmax(ŷ')_kc · log_softmax(f(x'))_kc), the
-    /// reference code's cross_entropy_for_onehot applied to softmax(ŷ').
+    /// reference code's cross_entropy_for_onehot applied to softmax(ŷ'), over the last two dimensions ([..., B, C]):
+    /// one value per problem for [P, B, C] logits.
     /// </summary>
     public static Tensor SoftCrossEntropy(Tensor logits, Tensor labelLogits) =>
-        -(functional.softmax(labelLogits, -1) * functional.log_softmax(logits, -1)).sum(-1).mean();
+        -(functional.softmax(labelLogits, -1) * functional.log_softmax(logits, -1)).sum(-1).mean([-1]);
 
-    /// <summary>DLG (Zhu et al. 2019, eq. 4): D = Σ_l ‖∇'_l − ∇_l‖².</summary>
+    /// <summary>DLG (Zhu et al. 2019, eq. 4): D = Σ_l ‖∇'_l − ∇_l‖², per problem.</summary>
     public static Tensor Euclidean(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> target) =>
-        Sum(dummy.Zip(target, (g, t) => (g - t).square().sum()));
+        Sum(dummy.Zip(target, (g, t) => PerProblem((g - t).square())));
 
-    /// <summary>DLM: D = Σ_l ‖∇'_l − k·ΔW_l‖², k a learned scalar standing in for 1/η. At k = 1/η it is DLG's D on ΔW/η.</summary>
+    /// <summary>
+    /// DLM: D = Σ_l ‖∇'_l − k·ΔW_l‖², k ([P]) a learned scalar per problem standing in for 1/η. At k = 1/η it is DLG's
+    /// D on ΔW/η.
+    /// </summary>
     public static Tensor Scaled(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k) =>
-        Sum(dummy.Zip(delta, (g, d) => (g - k * d).square().sum()));
+        Sum(dummy.Zip(delta, (g, d) => PerProblem((g - Broadcast(k, d) * d).square())));
 
     /// <summary>
     /// DLM matched as an update: D = k₀²·Σ_l ‖∇'_l/k − ΔW_l‖², the dummy update η̂·∇' with the learned rate η̂ = 1/k
@@ -35,19 +41,27 @@ public static class MatchingLoss
     public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, Tensor kStart) =>
         Scaled(dummy, delta, k) * (kStart / k).square();
 
-    /// <summary>ν(G) = mean_l ‖G_l‖₂: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>
-    public static Tensor MeanNorm(IReadOnlyList<Tensor> tensors) => torch.stack(tensors.Select(t => t.norm()).ToArray()).mean();
+    /// <summary>ν(G) = mean_l ‖G_l‖₂ per problem: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>
+    public static Tensor MeanNorm(IReadOnlyList<Tensor> tensors) =>
+        torch.stack(tensors.Select(t => PerProblem(t.square()).sqrt()).ToArray()).mean([0]);
 
     /// <summary>DLM+: D = Σ_l ‖∇'_l/ν(∇') − ΔW_l/ν(ΔW)‖², invariant to any positive scale of ΔW (so to η and to U).</summary>
     public static Tensor ScaleFree(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta) =>
         Euclidean(Normalised(dummy), Normalised(delta));
 
-    /// <summary>G / ν(G), tensor by tensor.</summary>
+    /// <summary>G / ν(G), tensor by tensor, each problem by its own ν.</summary>
     public static IReadOnlyList<Tensor> Normalised(IReadOnlyList<Tensor> tensors)
     {
         var nu = MeanNorm(tensors);
-        return tensors.Select(t => t / nu).ToArray();
+        return tensors.Select(t => t / Broadcast(nu, t)).ToArray();
     }
 
-    private static Tensor Sum(IEnumerable<Tensor> terms) => torch.stack(terms.ToArray()).sum();
+    /// <summary>The sum over every dimension but the first (the problems): [P, ...] → [P].</summary>
+    public static Tensor PerProblem(Tensor t) => t.flatten(1).sum(1);
+
+    /// <summary>A per-problem value [P] shaped to multiply a [P, ...] tensor of <paramref name="like"/>'s rank.</summary>
+    public static Tensor Broadcast(Tensor perProblem, Tensor like) =>
+        perProblem.reshape([perProblem.shape[0], .. Enumerable.Repeat(1L, (int)like.dim() - 1)]);
+
+    private static Tensor Sum(IEnumerable<Tensor> terms) => torch.stack(terms.ToArray()).sum(dim: 0);
 }

@@ -31,8 +31,11 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
     /// <summary>Whether labels are learned with the inputs or fixed by iDLG's rule (then only the inputs are optimised).</summary>
     protected abstract LabelMode Labels { get; }
 
-    /// <summary>The objective for one upload (parameter order); built afresh for every restart.</summary>
-    protected abstract MatchObjective Objective(IReadOnlyList<Tensor> upload, UpdateKind kind, PublicInfo info);
+    /// <summary>
+    /// The objective of <paramref name="problems"/> problems whose uploads are stacked [P, ...] (or [1, ...] when they
+    /// share one) in parameter order; built afresh for every set of restarts.
+    /// </summary>
+    protected abstract MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info);
 
     /// <summary>Values the scorer reports beside the attack's own, such as the true 1/η next to DLM's learned k.</summary>
     protected virtual IReadOnlyDictionary<string, double> Reference(PublicInfo info) => new Dictionary<string, double>();
@@ -43,16 +46,18 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
         var targets = view.ClientUpdates is { } uploads
             ? uploads.Select((u, k) => (Target: k, Update: u, Batch: info.BatchSizes[k])).ToArray()
             : [(LabelRecovery.Aggregate, view.Aggregate, view.AggregateBatchSize)];
-        var matcher = new GradientMatcher(view.Model, Options.Resolve(view.Model, AdamRate), Clock);
+        var matcher = new GradientMatcher(Options.Resolve(view.Model, AdamRate), Clock);
+        using var scope = torch.NewDisposeScope();
+        // Every client's restarts are problems of one set, their seeds drawn from the context's stream client by client.
+        var victims = targets.Select(t => new MatchVictim(view.Model, Tensors(t.Update, view.Model), t.Batch,
+            Labels == LabelMode.Idlg || (Labels == LabelMode.Auto && t.Batch == 1) ? [Idlg.Label(t.Update, t.Batch, Id)] : null, context.Rng)).ToArray();
+        var kind = targets[0].Update.Kind;
+        var results = matcher.Reconstruct(victims, info.Shape, (uploads, problems) => Objective(uploads, problems, kind, info));
         var labels = new List<LabelRecovery>();
         var images = new List<ImageRecovery>();
         var extras = new Dictionary<string, List<double>>();
-        foreach (var (target, update, batch) in targets)
+        foreach (var ((target, _, _), result) in targets.Zip(results))
         {
-            using var scope = torch.NewDisposeScope();
-            var tensors = Tensors(update, view.Model);
-            int[]? fixedLabels = Labels == LabelMode.Idlg || (Labels == LabelMode.Auto && batch == 1) ? [Idlg.Label(update, batch, Id)] : null;
-            var result = matcher.Reconstruct(batch, info.Shape, fixedLabels, () => Objective(tensors, update.Kind, info), context.Rng);
             images.Add(new ImageRecovery(target, info.Shape, result.Images));
             labels.Add(new LabelRecovery(target, LabelMetrics.Counts(result.Labels, info.NumClasses)));
             var values = new Dictionary<string, double>(result.Report)

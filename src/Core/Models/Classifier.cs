@@ -44,6 +44,18 @@ public abstract class Classifier : Module<Tensor, Tensor>
     /// <summary>Initialises every parameter from <paramref name="generator"/> (a CPU generator; call before moving to a device).</summary>
     public abstract void Initialize(Generator generator);
 
+    /// <summary>Whether <see cref="ForwardStacked"/> runs P copies of this architecture in one graph.</summary>
+    public virtual bool CanStack => false;
+
+    /// <summary>
+    /// The logits [P, B, C] of P copies of this architecture on inputs [P, B, ...], copy p with the parameters
+    /// <paramref name="parameters"/>[name][p] (every parameter by its name in <see cref="ParameterNames"/>, stacked
+    /// [P, ...]); see <see cref="Stacked"/>. Only for models whose <see cref="CanStack"/> is true: batch norm (whose
+    /// running statistics train mode updates) and residual models are run copy by copy.
+    /// </summary>
+    public virtual Tensor ForwardStacked(Tensor x, IReadOnlyDictionary<string, Tensor> parameters) =>
+        throw new NotSupportedException($"{GetName()} does not run stacked copies");
+
     /// <summary>Parameter names in autograd order, e.g. "conv1.weight", ..., "fc.weight", "fc.bias".</summary>
     public IReadOnlyList<string> ParameterNames => named_parameters().Select(p => p.name).ToArray();
 }

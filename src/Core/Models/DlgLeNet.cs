@@ -38,5 +38,15 @@ public sealed class DlgLeNet : Classifier
         return h.flatten(1);
     }
 
+    public override bool CanStack => true;
+
+    public override Tensor ForwardStacked(Tensor x, IReadOnlyDictionary<string, Tensor> p)
+    {
+        var h = functional.sigmoid(Stacked.Conv2d(Stacked.ToChannels(x), p["conv1.weight"], p["conv1.bias"], 2, 2));
+        h = functional.sigmoid(Stacked.Conv2d(h, p["conv2.weight"], p["conv2.bias"], 2, 2));
+        h = functional.sigmoid(Stacked.Conv2d(h, p["conv3.weight"], p["conv3.bias"], 1, 2));
+        return Stacked.Linear(Stacked.ToFeatures(h, x.shape[0]), p["fc.weight"], p["fc.bias"]);
+    }
+
     public override void Initialize(Generator generator) => Init.UniformAll(this, -0.5, 0.5, generator);
 }

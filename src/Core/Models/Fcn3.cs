@@ -24,5 +24,14 @@ public sealed class Fcn3 : Classifier
     public override Tensor Embed(Tensor x) =>
         functional.relu(fc2.call(functional.relu(fc1.call(x.flatten(1)))));
 
+    public override bool CanStack => true;
+
+    public override Tensor ForwardStacked(Tensor x, IReadOnlyDictionary<string, Tensor> p)
+    {
+        var h = functional.relu(Stacked.Linear(x.flatten(2), p["fc1.weight"], p["fc1.bias"]));
+        h = functional.relu(Stacked.Linear(h, p["fc2.weight"], p["fc2.bias"]));
+        return Stacked.Linear(h, p["fc.weight"], p["fc.bias"]);
+    }
+
     public override void Initialize(Generator generator) => Init.PyTorchDefault(this, generator);
 }

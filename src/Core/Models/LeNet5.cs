@@ -22,11 +22,13 @@ public sealed class LeNet5 : Classifier
     private readonly BatchNorm1d? bn;
     private readonly Linear fc;
     private readonly Activation _activation;
+    private readonly int _pad;
 
     public LeNet5(ImageShape shape, int numClasses, Activation activation = Activation.Relu, bool headNorm = false) : base(nameof(LeNet5), numClasses)
     {
         _activation = activation;
         int pad = shape.Height == 28 ? 2 : 0;
+        _pad = pad;
         conv1 = Conv2d(shape.Channels, 6, kernel_size: 5, padding: pad);
         conv2 = Conv2d(6, 16, kernel_size: 5);
         int h = ((shape.Height + 2 * pad - 4) / 2 - 4) / 2, w = ((shape.Width + 2 * pad - 4) / 2 - 4) / 2;
@@ -50,6 +52,18 @@ public sealed class LeNet5 : Classifier
         h = _activation.Apply(fc1.call(h.flatten(1)));
         h = fc2.call(h);
         return _activation.Apply(bn == null ? h : bn.call(h));
+    }
+
+    public override bool CanStack => bn == null;
+
+    public override Tensor ForwardStacked(Tensor x, IReadOnlyDictionary<string, Tensor> p)
+    {
+        if (bn != null) return base.ForwardStacked(x, p);
+        var h = functional.max_pool2d(_activation.Apply(Stacked.Conv2d(Stacked.ToChannels(x), p["conv1.weight"], p["conv1.bias"], 1, _pad)), 2);
+        h = functional.max_pool2d(_activation.Apply(Stacked.Conv2d(h, p["conv2.weight"], p["conv2.bias"], 1, 0)), 2);
+        h = _activation.Apply(Stacked.Linear(Stacked.ToFeatures(h, x.shape[0]), p["fc1.weight"], p["fc1.bias"]));
+        h = _activation.Apply(Stacked.Linear(h, p["fc2.weight"], p["fc2.bias"]));
+        return Stacked.Linear(h, p["fc.weight"], p["fc.bias"]);
     }
 
     public override void Initialize(Generator generator) => Init.KaimingConvolutions(this, generator);

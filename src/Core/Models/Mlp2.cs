@@ -25,5 +25,10 @@ public sealed class Mlp2 : Classifier
 
     public override Tensor Embed(Tensor x) => functional.relu(fc1.call(x.flatten(1)));
 
+    public override bool CanStack => true;
+
+    public override Tensor ForwardStacked(Tensor x, IReadOnlyDictionary<string, Tensor> p) =>
+        Stacked.Linear(functional.relu(Stacked.Linear(x.flatten(2), p["fc1.weight"], p["fc1.bias"])), p["fc.weight"], p["fc.bias"]);
+
     public override void Initialize(Generator generator) => Init.UniformAll(this, -0.5, 0.5, generator);
 }

@@ -12,7 +12,10 @@ public sealed class MatchingLossTests
 {
     private const double LearningRate = 0.01;
 
-    /// <summary>A FedAvg delta (one SGD step with η = 0.01) and, as "dummy" gradients, the gradient of another batch.</summary>
+    /// <summary>
+    /// A FedAvg delta (one SGD step with η = 0.01) and, as "dummy" gradients, the gradient of another batch, each as a
+    /// set of one problem ([1, ...]).
+    /// </summary>
     private static (Tensor[] Delta, Tensor[] Dummy) Draw(ulong seed)
     {
         var model = ModelCatalog.Create("dlg-lenet", ImageShape.Mnist, 10, (long)seed, torch.CPU);
@@ -20,8 +23,10 @@ public sealed class MatchingLossTests
         Batch Batch() => new(torch.rand([1, 1, 28, 28], generator: new Generator(rng.NextULong(), torch.CPU)), torch.tensor(new long[] { rng.NextInt(10) }));
         var delta = LocalTraining.Compute(model, new FedAvg(1, LearningRate), [Batch()]);
         var dummy = LocalTraining.Gradient(model, Batch());
-        return (delta.Tensors.ToArray(), dummy.Tensors.ToArray());
+        return (One(delta.Tensors), One(dummy.Tensors));
     }
+
+    private static Tensor[] One(IEnumerable<Tensor> tensors) => tensors.Select(t => t.unsqueeze(0)).ToArray();
 
     private static double Value(Tensor loss) => loss.item<float>();
 
@@ -35,8 +40,8 @@ public sealed class MatchingLossTests
         var (delta, dummy) = Draw(seed);
         var gradient = Dlg.Gradient(delta, UpdateKind.WeightDelta, new FedAvg(1, LearningRate));
 
-        double dlm = Value(new ScaledMatch(delta, 1 / LearningRate).Loss(dummy));
-        double dlg = Value(new GradientMatch(gradient).Loss(dummy));
+        double dlm = Value(new ScaledMatch(delta, 1 / LearningRate, 1).Losses(dummy));
+        double dlg = Value(new GradientMatch(gradient).Losses(dummy));
 
         Assert.True(dlg > 0);
         Assert.Equal(dlg, dlm, dlg * 1e-5);
@@ -49,9 +54,9 @@ public sealed class MatchingLossTests
         var (delta, dummy) = Draw(4);
         var gradient = Dlg.Gradient(delta, UpdateKind.WeightDelta, new FedAvg(1, LearningRate));
 
-        double dlg = Value(new GradientMatch(gradient).Loss(dummy));
+        double dlg = Value(new GradientMatch(gradient).Losses(dummy));
 
-        Assert.True(Math.Abs(Value(new ScaledMatch(delta, 0.6 / LearningRate).Loss(dummy)) - dlg) > dlg * 1e-3);
+        Assert.True(Math.Abs(Value(new ScaledMatch(delta, 0.6 / LearningRate, 1).Losses(dummy)) - dlg) > dlg * 1e-3);
     }
 
     [Theory]
@@ -63,9 +68,9 @@ public sealed class MatchingLossTests
         var (delta, dummy) = Draw(5);
         var gradient = Dlg.Gradient(delta, UpdateKind.WeightDelta, new FedAvg(1, LearningRate));
 
-        double dlg = Value(new GradientMatch(gradient).Loss(dummy));
+        double dlg = Value(new GradientMatch(gradient).Losses(dummy));
 
-        Assert.Equal(dlg, Value(new ScaledMatch(delta, 1 / LearningRate, form: form).Loss(dummy)), dlg * 1e-5);
+        Assert.Equal(dlg, Value(new ScaledMatch(delta, 1 / LearningRate, 1, form: form).Losses(dummy)), dlg * 1e-5);
     }
 
     [Theory]
@@ -77,7 +82,7 @@ public sealed class MatchingLossTests
         using var scope = torch.NewDisposeScope();
         var (delta, dummy) = Draw(6);
         const double start = 1 / LearningRate;
-        using var kTensor = torch.tensor((float)(k * start));
+        using var kTensor = torch.tensor(new[] { (float)(k * start) });
         using var kStart = torch.tensor((float)start);
 
         double byDelta = Value(MatchingLoss.Scaled(dummy, delta, kTensor));
@@ -100,7 +105,7 @@ public sealed class MatchingLossTests
         foreach (double epsilon in new[] { 1e-2, 1e-4, 1e-6 })
         {
             // The code's objective falls with ε² along this path towards D = 0; the update form stays near k₀²·‖ΔW‖².
-            using var k = torch.tensor((float)(epsilon * start));
+            using var k = torch.tensor(new[] { (float)(epsilon * start) });
             var vanishing = dummy.Select(g => g * epsilon).ToArray();
             double byDelta = Value(MatchingLoss.Scaled(vanishing, delta, k));
             double byUpdate = Value(MatchingLoss.ScaledUpdate(vanishing, delta, k, kStart));
@@ -147,7 +152,7 @@ public sealed class MatchingLossTests
     public void The_dlm_plus_norm_is_the_mean_of_per_tensor_norms_not_the_global_norm()
     {
         using var scope = torch.NewDisposeScope();
-        Tensor[] tensors = [torch.tensor(new float[] { 3, 4 }), torch.tensor(new float[] { 1, 0, 0 })];
+        var tensors = One([torch.tensor(new float[] { 3, 4 }), torch.tensor(new float[] { 1, 0, 0 })]);
 
         // (‖(3, 4)‖ + ‖(1, 0, 0)‖) / 2 = (5 + 1) / 2; the global norm would be √26.
         Assert.Equal(3.0, Value(MatchingLoss.MeanNorm(tensors)), 6);
@@ -157,8 +162,8 @@ public sealed class MatchingLossTests
     public void The_dlg_distance_is_the_sum_of_squared_differences_over_every_tensor()
     {
         using var scope = torch.NewDisposeScope();
-        Tensor[] a = [torch.tensor(new float[] { 1, 2 }), torch.tensor(new float[] { 0 })];
-        Tensor[] b = [torch.tensor(new float[] { 0, 4 }), torch.tensor(new float[] { 3 })];
+        var a = One([torch.tensor(new float[] { 1, 2 }), torch.tensor(new float[] { 0 })]);
+        var b = One([torch.tensor(new float[] { 0, 4 }), torch.tensor(new float[] { 3 })]);
 
         Assert.Equal(1 + 4 + 9, Value(MatchingLoss.Euclidean(a, b)), 6);
     }
