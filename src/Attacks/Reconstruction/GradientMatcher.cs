@@ -12,9 +12,11 @@ public enum MatchOptimizer { Lbfgs, Adam }
 /// How one reconstruction is optimised. An iteration is one optimiser step, as in the DLG and DLM code: for L-BFGS that
 /// is one <c>step(closure)</c> with up to 20 inner iterations and 25 loss evaluations (PyTorch's defaults).
 /// <see cref="MaxProblems"/> caps how many problems (restarts × victims) are optimised together in one graph; 1 runs
-/// every problem alone.
+/// every problem alone. <see cref="Stack"/> false runs a set problem by problem through the model itself instead of
+/// as one stacked graph (same arithmetic as a problem alone; for comparisons).
 /// </summary>
-public sealed record MatchSettings(MatchOptimizer Optimizer, double LearningRate, int Iterations, int Restarts, int MaxProblems = MatchSettings.DefaultMaxProblems)
+public sealed record MatchSettings(MatchOptimizer Optimizer, double LearningRate, int Iterations, int Restarts, int MaxProblems = MatchSettings.DefaultMaxProblems,
+    bool Stack = true)
 {
     /// <summary>Problems per graph by default; with <see cref="MaxImages"/> the memory cap that splits a larger set.</summary>
     public const int DefaultMaxProblems = 64;
@@ -89,7 +91,7 @@ public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = 
     private MatchResult[] RunSet(IReadOnlyList<MatchProblem> problems, int batchSize, ImageShape shape, MatchObjective objective)
     {
         using var scope = torch.NewDisposeScope();
-        var set = new ProblemSet(problems, batchSize, shape, objective, clock);
+        var set = new ProblemSet(problems, batchSize, shape, objective, clock, settings.Stack);
         var run = new Run(set.Count);
         // Scalars of the objective (DLM's k) may stay frozen at their start for a warm-up, then join the dummies.
         int frozen = Math.Min(objective.FrozenSteps, settings.Iterations);

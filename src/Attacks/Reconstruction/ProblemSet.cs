@@ -18,7 +18,7 @@ public sealed record MatchProblem(Classifier Model, int[]? Labels, long Seed);
 /// The attacker's dummies for P independent gradient-matching problems of one batch size, optimised together: inputs
 /// x' ~ N(0, 1) [P, B, ...] and, unless labels are fixed (iDLG), label logits ŷ' ~ N(0, 1) [P, B, C], each problem's
 /// drawn from its own CPU generator (inputs first, then labels, as one problem alone draws them) and moved to the
-/// models' device. <see cref="Evaluate"/> is one closure evaluation of every problem: dummy loss, its gradient with
+/// models' device and precision. <see cref="Evaluate"/> is one closure evaluation of every problem: dummy loss, its gradient with
 /// respect to each problem's model parameters (with a graph), the objective's D per problem, and the backward of ΣD
 /// into the tensors being optimised (problem p's D depends on problem p's tensors only, so each gets its own gradient).
 /// Several problems run as one graph through <see cref="Classifier.ForwardStacked"/> (their weights stacked) when the
@@ -34,13 +34,14 @@ public sealed class ProblemSet
     private readonly Dictionary<string, Tensor>? _stacked;
     private readonly Tensor[][] _perProblem;
 
-    public ProblemSet(IReadOnlyList<MatchProblem> problems, int batchSize, ImageShape shape, MatchObjective objective, MatchClock? clock)
+    public ProblemSet(IReadOnlyList<MatchProblem> problems, int batchSize, ImageShape shape, MatchObjective objective, MatchClock? clock, bool stack = true)
     {
         _problems = problems;
         Objective = objective;
         _clock = clock;
         var model = problems[0].Model;
         var device = model.Fc.weight!.device;
+        var dtype = model.Fc.weight!.dtype;
         bool fixedLabels = problems[0].Labels != null;
         if (problems.Any(p => (p.Labels != null) != fixedLabels))
             throw new ArgumentException("the problems of one set either all fix their labels or all learn them", nameof(problems));
@@ -54,13 +55,13 @@ public sealed class ProblemSet
                 inputs.Add(torch.randn(shape.BatchDims(batchSize), generator: generator));
                 if (!fixedLabels) labels.Add(torch.randn([batchSize, model.NumClasses], generator: generator));
             }
-            Inputs = new Parameter(torch.stack(inputs).to(device).MoveToOuterDisposeScope());
-            LabelLogits = fixedLabels ? null : new Parameter(torch.stack(labels).to(device).MoveToOuterDisposeScope());
+            Inputs = new Parameter(torch.stack(inputs).to(dtype, device).MoveToOuterDisposeScope());
+            LabelLogits = fixedLabels ? null : new Parameter(torch.stack(labels).to(dtype, device).MoveToOuterDisposeScope());
         }
         _fixedLabels = fixedLabels ? torch.tensor(problems.SelectMany(p => p.Labels!.Select(l => (long)l)).ToArray(), device: device) : null;
         Dummies = LabelLogits is { } learned ? [Inputs, learned] : [Inputs];
         _perProblem = problems.Select(p => p.Model.parameters().Select(t => (Tensor)t).ToArray()).ToArray();
-        if (problems.Count > 1 && problems.All(p => p.Model.CanStack && p.Model.GetType() == model.GetType()))
+        if (stack && problems.Count > 1 && problems.All(p => p.Model.CanStack && p.Model.GetType() == model.GetType()))
             _stacked = model.ParameterNames.Select((name, i) => (name, i)).ToDictionary(x => x.name,
                 x => torch.stack(_perProblem.Select(p => p[x.i].detach()).ToArray()).requires_grad_(true));
     }
@@ -140,6 +141,6 @@ public sealed class ProblemSet
     public float[][] Images(int p)
     {
         using var scope = torch.NewDisposeScope();
-        return Inputs.detach()[p].PerImage();
+        return Inputs.detach()[p].to(ScalarType.Float32).PerImage();
     }
 }

@@ -40,41 +40,82 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
     /// <summary>Values the scorer reports beside the attack's own, such as the true 1/η next to DLM's learned k.</summary>
     protected virtual IReadOnlyDictionary<string, double> Reference(PublicInfo info) => new Dictionary<string, double>();
 
-    public AttackOutcome Run(ServerView view, AttackContext context)
+    public AttackOutcome Run(ServerView view, AttackContext context) => RunMany([(view, context)])[0].Get();
+
+    /// <summary>
+    /// Several views at once (the seeds of a cell): every restart of every target of every view is a problem, and the
+    /// problems are solved together (<see cref="GradientMatcher"/>), each following the trajectory it would follow alone,
+    /// so each view's outcome is the one <see cref="Run"/> gives it. A view the attack does not apply to gets its error.
+    /// </summary>
+    public IReadOnlyList<ViewOutcome> RunMany(IReadOnlyList<(ServerView View, AttackContext Context)> runs)
     {
-        var info = view.Info;
-        var targets = view.ClientUpdates is { } uploads
-            ? uploads.Select((u, k) => (Target: k, Update: u, Batch: info.BatchSizes[k])).ToArray()
-            : [(LabelRecovery.Aggregate, view.Aggregate, view.AggregateBatchSize)];
-        var matcher = new GradientMatcher(Options.Resolve(view.Model, AdamRate), Clock);
         using var scope = torch.NewDisposeScope();
-        // Every client's restarts are problems of one set, their seeds drawn from the context's stream client by client.
-        var victims = targets.Select(t => new MatchVictim(view.Model, Tensors(t.Update, view.Model), t.Batch,
-            Labels == LabelMode.Idlg || (Labels == LabelMode.Auto && t.Batch == 1) ? [Idlg.Label(t.Update, t.Batch, Id)] : null, context.Rng)).ToArray();
-        var kind = targets[0].Update.Kind;
-        var results = matcher.Reconstruct(victims, info.Shape, (uploads, problems) => Objective(uploads, problems, kind, info));
-        var labels = new List<LabelRecovery>();
-        var images = new List<ImageRecovery>();
-        var extras = new Dictionary<string, List<double>>();
-        foreach (var ((target, _, _), result) in targets.Zip(results))
+        var outcomes = new ViewOutcome[runs.Count];
+        var plans = new List<(int Run, (int Target, Update Update, int Batch)[] Targets, MatchVictim[] Victims)>();
+        for (int r = 0; r < runs.Count; r++)
         {
-            images.Add(new ImageRecovery(target, info.Shape, result.Images));
-            labels.Add(new LabelRecovery(target, LabelMetrics.Counts(result.Labels, info.NumClasses)));
-            var values = new Dictionary<string, double>(result.Report)
+            var (view, context) = runs[r];
+            var info = view.Info;
+            var targets = view.ClientUpdates is { } uploads
+                ? uploads.Select((u, k) => (Target: k, Update: u, Batch: info.BatchSizes[k])).ToArray()
+                : [(LabelRecovery.Aggregate, view.Aggregate, view.AggregateBatchSize)];
+            try
             {
-                ["match_loss"] = result.Loss,
-                ["evaluations"] = result.Evaluations,
-                ["diverged"] = result.Diverged ? 1 : 0,
-            };
-            foreach (var (key, value) in values.Concat(Reference(info)))
-                (extras.TryGetValue(key, out var list) ? list : extras[key] = []).Add(value);
+                // A view's restarts draw their seeds from its context's stream, client by client.
+                plans.Add((r, targets, targets.Select(t => new MatchVictim(view.Model, Tensors(t.Update, view.Model), t.Batch,
+                    Labels == LabelMode.Idlg || (Labels == LabelMode.Auto && t.Batch == 1) ? [Idlg.Label(t.Update, t.Batch, Id)] : null, context.Rng)).ToArray()));
+            }
+            catch (NotApplicableException e)
+            {
+                outcomes[r] = new ViewOutcome(null, e);
+            }
         }
-        // One row per cell: side values are averaged over the targets (one target unless several clients are attacked).
-        return new AttackOutcome(labels) { Images = images, Extras = extras.ToDictionary(kv => kv.Key, kv => kv.Value.Average()) };
+        if (plans.Count == 0) return outcomes;
+        var first = runs[plans[0].Run].View;
+        var kind = plans[0].Targets[0].Update.Kind;
+        var matcher = new GradientMatcher(Options.Resolve(first.Model, AdamRate), Clock);
+        var results = matcher.Reconstruct(plans.SelectMany(p => p.Victims).ToArray(), first.Info.Shape,
+            (uploads, problems) => Objective(uploads, problems, kind, first.Info));
+        int next = 0;
+        foreach (var plan in plans)
+        {
+            var info = runs[plan.Run].View.Info;
+            var labels = new List<LabelRecovery>();
+            var images = new List<ImageRecovery>();
+            var extras = new Dictionary<string, List<double>>();
+            foreach (var (target, _, _) in plan.Targets)
+            {
+                var result = results[next++];
+                images.Add(new ImageRecovery(target, info.Shape, result.Images));
+                labels.Add(new LabelRecovery(target, LabelMetrics.Counts(result.Labels, info.NumClasses)));
+                var values = new Dictionary<string, double>(result.Report)
+                {
+                    ["match_loss"] = result.Loss,
+                    ["evaluations"] = result.Evaluations,
+                    ["diverged"] = result.Diverged ? 1 : 0,
+                };
+                foreach (var (key, value) in values.Concat(Reference(info)))
+                    (extras.TryGetValue(key, out var list) ? list : extras[key] = []).Add(value);
+            }
+            // One row per cell: side values are averaged over the targets (one target unless several clients are attacked).
+            outcomes[plan.Run] = new ViewOutcome(new AttackOutcome(labels) { Images = images, Extras = extras.ToDictionary(kv => kv.Key, kv => kv.Value.Average()) }, null);
+        }
+        return outcomes;
     }
 
     /// <summary>The upload's tensors in the model's parameter order.</summary>
     private IReadOnlyList<Tensor> Tensors(Update update, Classifier model) => model.ParameterNames.Select(name => update.Contains(name)
         ? update[name]
         : throw new NotApplicableException($"{Id} matches every parameter and the upload lacks '{name}'")).ToArray();
+}
+
+/// <summary>An attack's outcome on one view of a batched run, or the error the attack raised for that view.</summary>
+public sealed record ViewOutcome(AttackOutcome? Outcome, Exception? Error)
+{
+    /// <summary>The outcome, or the view's error rethrown.</summary>
+    public AttackOutcome Get()
+    {
+        if (Outcome == null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Error!);
+        return Outcome!;
+    }
 }

@@ -15,57 +15,69 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Bench;
 
 /// <summary>
-/// One attack and batch size: optimiser steps and closure evaluations per second (median over runs), the share of
-/// the time spent inside autograd (the dummy gradient with create_graph and the backward of the matching loss),
-/// and the mean PSNR the runs reached.
+/// One attack, batch size and number P of problems solved together: problem-steps per second (P × optimiser steps per
+/// wall second, median over runs) and problem-evaluations per second, the speedup over P = 1, the share of the time
+/// spent inside autograd (the dummy gradients with create_graph and the backward of the matching loss), and the mean
+/// PSNR the problems reached.
 /// </summary>
-public sealed record ReconstructionTiming(string Attack, int BatchSize, int Steps, double Evaluations, double StepsPerSecond,
-    double EvaluationsPerSecond, double AutogradShare, double Psnr);
+public sealed record ReconstructionTiming(string Attack, int BatchSize, int Problems, int Steps, double Evaluations, double ProblemStepsPerSecond,
+    double EvaluationsPerSecond, double Speedup, double AutogradShare, double Psnr);
 
 /// <summary>
-/// Times the gradient-matching attacks as the harness runs them (catalog defaults, a fixed number of optimiser steps)
-/// on the undefended FedAvg upload of one victim per run, so iterations per second are comparable across B.
+/// Times the gradient-matching attacks as the harness runs them (catalog defaults, one restart, a fixed number of
+/// optimiser steps) on the undefended FedAvg uploads of P victims at once (P seeds of one cell: P models, so the
+/// problems run with stacked per-problem weights), so rates are comparable across B and P.
 /// </summary>
 public static class ReconstructionBench
 {
     public static IEnumerable<ReconstructionTiming> Run(string dataset, string model, IReadOnlyList<string> attacks, IReadOnlyList<int> batchSizes,
-        int steps, int runs, Device device)
+        IReadOnlyList<int> problems, int steps, int runs, Device device)
     {
         var data = DatasetCatalog.Open(dataset);
         foreach (string id in attacks)
             foreach (int batch in batchSizes)
             {
                 var spec = new ScenarioSpec(dataset, data.NumClasses, model, batch, LabelDistribution.Iid, 1, new FedAvg(1, 0.01), TrainingStage.Untrained);
-                var measured = Enumerable.Range(0, runs + 1).Select(run => Once(id, spec, data, run, steps, device)).Skip(1).ToArray(); // run 0 warms up
-                yield return new ReconstructionTiming(id, batch, steps, measured.Average(m => m.Evaluations),
-                    steps / Timing.Median(measured.Select(m => m.Seconds).ToArray()), Timing.Median(measured.Select(m => m.Evaluations / m.Seconds).ToArray()),
-                    measured.Sum(m => m.Autograd) / measured.Sum(m => m.Seconds), measured.Average(m => m.Psnr));
+                double single = double.NaN;
+                foreach (int p in problems)
+                {
+                    // Run 0 warms up; every run attacks other victims.
+                    var measured = Enumerable.Range(0, runs + 1).Select(run => Once(id, spec, data, run, p, steps, device)).Skip(1).ToArray();
+                    double rate = p * steps / Timing.Median(measured.Select(m => m.Seconds).ToArray());
+                    if (p == 1) single = rate;
+                    yield return new ReconstructionTiming(id, batch, p, steps, measured.Average(m => m.Evaluations),
+                        rate, Timing.Median(measured.Select(m => m.Evaluations / m.Seconds).ToArray()), rate / single,
+                        measured.Sum(m => m.Autograd) / measured.Sum(m => m.Seconds), measured.Average(m => m.Psnr));
+                }
             }
     }
 
-    private static (double Seconds, double Autograd, int Evaluations, double Psnr) Once(string id, ScenarioSpec spec, IImageDataset data, int trial,
-        int steps, Device device)
+    /// <summary>One timed attack on P victims; Evaluations counts problem-evaluations (a closure of P problems counts P).</summary>
+    private static (double Seconds, double Autograd, int Evaluations, double Psnr) Once(string id, ScenarioSpec spec, IImageDataset data, int run,
+        int problems, int steps, Device device)
     {
         using var scope = torch.NewDisposeScope();
-        var round = VictimRound.Create(spec, data, trial, device);
-        var view = DefensePipeline.None.View(round.Model, round.Uploads(), round.Info, new Rng(1));
+        var rounds = Enumerable.Range(run * problems, problems).Select(trial => VictimRound.Create(spec, data, trial, device)).ToArray();
+        var views = rounds.Select(round => (DefensePipeline.None.View(round.Model, round.Uploads(), round.Info, new Rng(1)),
+            new AttackContext(device, Rng.For(round.Seed, "attack")))).ToArray();
         var info = AttackCatalog.All.Get(id);
         var attack = (ReconstructionAttack)info.Create(ParameterValues.Create(info.Parameters, new Dictionary<string, object> { ["iterations"] = steps }));
         var clock = new MatchClock();
         attack.Clock = clock;
         long start = Stopwatch.GetTimestamp();
-        var outcome = attack.Run(view, new AttackContext(device, Rng.For(round.Seed, "attack")));
+        var outcomes = attack.RunMany(views).Select(o => o.Get()).ToArray();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var scores = ImageMetrics.MatchAndScore(outcome.Images[0].Images, round.Clients[0].StepBatches[0].Images.PerImage(), data.Shape);
-        return (seconds, clock.Autograd.TotalSeconds, clock.Evaluations, scores.Average(s => Math.Min(s.Psnr, ImageMetrics.PsnrCeiling)));
+        double psnr = outcomes.Zip(rounds).Average(x => ImageMetrics.MatchAndScore(x.First.Images[0].Images,
+            x.Second.Clients[0].StepBatches[0].Images.PerImage(), data.Shape).Average(s => Math.Min(s.Psnr, ImageMetrics.PsnrCeiling)));
+        return (seconds, clock.Autograd.TotalSeconds, clock.Evaluations * problems, psnr);
     }
 
     public static string Table(IEnumerable<ReconstructionTiming> rows)
     {
-        var lines = new List<string> { "attack    batch  steps  evals  steps/s  evals/s  autograd  psnr" };
+        var lines = new List<string> { "attack    batch  problems  steps  evals  problem-steps/s  evals/s  speedup  autograd  psnr" };
         foreach (var r in rows)
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Attack,-8}  {r.BatchSize,5}  {r.Steps,5}  {r.Evaluations,5:F0}  {r.StepsPerSecond,7:F2}  {r.EvaluationsPerSecond,7:F1}  {r.AutogradShare,8:P0}  {r.Psnr,4:F1}"));
+                $"{r.Attack,-8}  {r.BatchSize,5}  {r.Problems,8}  {r.Steps,5}  {r.Evaluations,5:F0}  {r.ProblemStepsPerSecond,15:F2}  {r.EvaluationsPerSecond,7:F1}  {r.Speedup,7:F2}  {r.AutogradShare,8:P0}  {r.Psnr,4:F1}"));
         return string.Join("\n", lines) + "\n";
     }
 }

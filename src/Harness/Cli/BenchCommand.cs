@@ -155,18 +155,22 @@ internal static class BenchCommand
         var batches = new Option<int[]>("--batch") { Description = "batch sizes B", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
         var model = new Option<string>("--model") { Description = "model id", DefaultValueFactory = _ => "dlg-lenet" };
         var dataset = new Option<string>("--dataset") { Description = "dataset spec", DefaultValueFactory = _ => "mnist-sample" };
-        var steps = new Option<int>("--steps") { Description = "optimiser steps per run (an L-BFGS step evaluates up to 25 times)", DefaultValueFactory = _ => 20 };
+        var problems = new Option<int[]>("--problems")
+        {
+            Description = "numbers P of problems (victims) solved together; the speedup is over P = 1", DefaultValueFactory = _ => [1, 16, 64], AllowMultipleArgumentsPerToken = true,
+        };
+        var steps = new Option<int>("--steps") { Description = "optimiser steps per run (an L-BFGS step evaluates up to 25 times)", DefaultValueFactory = _ => 10 };
         var runs = new Option<int>("--runs") { Description = "timed runs, each on another victim, after one warm-up (median reported)", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var command = new Command("reconstruction",
-            "Iterations per second of the gradient-matching attacks (DLG, iDLG, DLM, DLM+) and the share of time in autograd.")
+            "Problem-steps per second of the gradient-matching attacks (DLG, iDLG, DLM, DLM+) with P problems solved together, the speedup over P = 1, and the share of time in autograd.")
         {
-            attacks, batches, model, dataset, steps, runs, device,
+            attacks, batches, problems, model, dataset, steps, runs, device,
         };
         command.SetAction(parse =>
         {
             var rows = ReconstructionBench.Run(parse.GetValue(dataset)!, parse.GetValue(model)!, parse.GetValue(attacks)!, parse.GetValue(batches)!,
-                Math.Max(1, parse.GetValue(steps)), Math.Max(1, parse.GetValue(runs)), DeviceChoice.Resolve(parse.GetValue(device)!));
+                parse.GetValue(problems)!.Select(p => Math.Max(1, p)).ToArray(), Math.Max(1, parse.GetValue(steps)), Math.Max(1, parse.GetValue(runs)), DeviceChoice.Resolve(parse.GetValue(device)!));
             output.Write(ReconstructionBench.Table(rows));
             return 0;
         });

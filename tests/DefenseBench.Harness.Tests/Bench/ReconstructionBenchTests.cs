@@ -5,14 +5,17 @@ namespace DefenseBench.Harness.Tests.Bench;
 public sealed class ReconstructionBenchTests
 {
     [Fact]
-    public void The_reconstruction_bench_prints_iterations_per_second_and_the_autograd_share_for_each_attack_and_batch()
+    public void The_reconstruction_bench_prints_problem_steps_per_second_the_speedup_and_the_autograd_share_for_each_attack_batch_and_problem_count()
     {
         var result = InProcess.Expect(0, "bench", "reconstruction", "--dataset", "synthetic-mnist", "--attack", "dlg", "dlm",
-            "--batch", "1", "2", "--steps", "1", "--runs", "1", "--device", "cpu");
+            "--batch", "1", "2", "--problems", "1", "3", "--steps", "1", "--runs", "1", "--device", "cpu");
 
         var lines = result.Stdout.Trim().Split('\n');
-        Assert.StartsWith("attack    batch  steps  evals  steps/s  evals/s  autograd  psnr", lines[0], StringComparison.Ordinal);
-        Assert.Equal(["dlg 1", "dlg 2", "dlm 1", "dlm 2"], lines.Skip(1).Select(l => string.Join(" ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(2))));
+        Assert.StartsWith("attack    batch  problems  steps  evals  problem-steps/s  evals/s  speedup  autograd  psnr", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["dlg 1 1", "dlg 1 3", "dlg 2 1", "dlg 2 3", "dlm 1 1", "dlm 1 3", "dlm 2 1", "dlm 2 3"],
+            lines.Skip(1).Select(l => string.Join(" ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(3))));
+        // P = 1 is its own reference: speedup 1.00.
+        Assert.All(lines.Skip(1).Where((_, i) => i % 2 == 0), l => Assert.Equal("1.00", l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[7]));
         Assert.All(lines.Skip(1), l => Assert.Matches(@"\s\d+ %\s+\d+\.\d$", l));
     }
 }
