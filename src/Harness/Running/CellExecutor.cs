@@ -55,7 +55,7 @@ public static class CellExecutor
             var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
                 scoring ?? new ScoringOptions(), view.Contributors);
             if (imageFolder != null && images.Count > 0)
-                ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
+                ReconstructionGrid.Save(Path.Combine(imageFolder, RunFolder.GridFileName(cell.Id, seed)), images);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
             return Costs(row, cell, pipeline, round, utility);
         }

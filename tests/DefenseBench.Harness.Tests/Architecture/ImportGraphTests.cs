@@ -21,9 +21,7 @@ public sealed partial class ImportGraphTests(ITestOutputHelper output)
     private static readonly (string From, string To)[] KnownBackEdges =
     [
         ("Matrix", "Running"),      // ScoringOptions.DefaultSuccessPsnr
-        ("Results", "Running"),     // Runner.ImagesFolder
         ("Plots", "Running"),       // MatchedImages
-        ("Sharding", "Running"),    // Runner.ImagesFolder
         ("Plots", "Publishing"),    // Escape.Html in the image index
         ("Diagnostics", "Bench"),   // Timing.Median
     ];
