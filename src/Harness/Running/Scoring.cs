@@ -3,16 +3,10 @@ using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
+using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Running;
-
-/// <summary>How reconstructions are judged: the PSNR (dB) at or above which an image counts as recovered.</summary>
-public sealed record ScoringOptions(double SuccessPsnr = ScoringOptions.DefaultSuccessPsnr)
-{
-    /// <summary>The DLM paper's threshold, here on the standard [0, 1] PSNR (the paper's is 11.5 dB too generous).</summary>
-    public const double DefaultSuccessPsnr = 20;
-}
 
 /// <summary>A target's reconstructions paired with the originals they were matched to, for the picture grid.</summary>
 public sealed record MatchedImages(int Target, ImageShape Shape, IReadOnlyList<(float[] Original, float[] Reconstruction, ImageScore Score)> Pairs);
