@@ -1,5 +1,5 @@
 using DefenseBench.Core.Data;
-using DefenseBench.Harness.Running;
+using DefenseBench.Harness.Results;
 using SkiaSharp;
 
 namespace DefenseBench.Harness.Plots;

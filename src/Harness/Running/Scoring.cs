@@ -8,9 +8,6 @@ using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Running;
 
-/// <summary>A target's reconstructions paired with the originals they were matched to, for the picture grid.</summary>
-public sealed record MatchedImages(int Target, ImageShape Shape, IReadOnlyList<(float[] Original, float[] Reconstruction, ImageScore Score)> Pairs);
-
 /// <summary>Scores an attack's outcome against the ground truth, which only the scorer sees.</summary>
 public static class Scoring
 {
