@@ -20,7 +20,6 @@ public sealed partial class ImportGraphTests(ITestOutputHelper output)
     /// </summary>
     private static readonly (string From, string To)[] KnownBackEdges =
     [
-        ("Plots", "Publishing"),    // Escape.Html in the image index
         ("Diagnostics", "Bench"),   // Timing.Median
     ];
 
