@@ -65,7 +65,7 @@ public static class DefenceSweepPlots
                 line.LinePattern = LinePattern.Dashed;
                 line.LegendText = $"{name}, no defence";
             }
-            var random = Stats(rows.Select(r => r.Metric(metric + "_random")));
+            var random = Stats(rows.Select(r => Metrics.RandomGuessOf(r, metric)));
             if (random.Count > 0)
             {
                 var line = plot.Add.HorizontalLine(random.Mean);

@@ -30,8 +30,9 @@ public static class PlotRenderer
     /// LLG, else the first label metric present.
     /// </summary>
     public static string PrimaryMetric(string family, IReadOnlyList<CellRow> rows) =>
-        rows.Any(r => r.Psnr != null) ? "psnr"
-        : family == "llg" ? "asr" : new[] { "lnacc", "asr" }.FirstOrDefault(m => rows.Any(r => r.Metric(m) != null)) ?? "asr";
+        rows.Any(r => r.Psnr != null) ? Metrics.Psnr.Name
+        : family == "llg" ? Metrics.Asr.Name
+        : new[] { Metrics.LnAcc, Metrics.Asr }.FirstOrDefault(m => rows.Any(r => m.Read(r) != null))?.Name ?? Metrics.Asr.Name;
 
     public static string Field(CellRow r, string field) => field switch
     {
@@ -104,7 +105,7 @@ public static class PlotRenderer
     /// <summary>Fixes the y range of metrics that are fractions and saves PNG and SVG; returns the PNG's path.</summary>
     internal static string Save(Plot plot, string metric, string folder, string stem)
     {
-        if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
+        if (Metrics.Find(metric)?.Fraction == true) plot.Axes.SetLimitsY(-0.02, 1.05);
         Directory.CreateDirectory(folder);
         string slug = Slug(stem), png = Results.SafePath.Inside(folder, slug + ".png", $"{Results.CellsCsv.FileName} (a plot's name)");
         plot.SavePng(png, 900, 560);
