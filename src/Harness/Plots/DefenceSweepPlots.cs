@@ -28,7 +28,7 @@ public static class DefenceSweepPlots
 
     private static IEnumerable<string> RenderFamily(List<CellRow> rows, string block, string family, string[] varying, string folder)
     {
-        string metric = PrimaryMetric(family, rows);
+        string metric = PrimaryMetric(rows);
         var parsed = rows.Select(r => (Row: r, Name: DefenseName.Parse(r.Defense))).ToList();
         var undefended = parsed.Where(p => p.Name.IsNone).Select(p => p.Row).ToList();
         foreach (var defence in parsed.Where(p => !p.Name.IsNone).GroupBy(p => p.Name.Family))

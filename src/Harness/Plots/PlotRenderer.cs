@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DefenseBench.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Harness.Results;
 using ScottPlot;
@@ -22,17 +23,23 @@ public static class PlotRenderer
         return [.. DefenceSweepPlots.Render(ok, folder), .. ScenarioSweepPlots.Render(ok, folder), .. TradeoffPlot.RenderAll(rows, folder)];
     }
 
-    /// <summary>Variants share a family: llg, llg-star and llg-plus are all "llg".</summary>
-    public static string AttackFamily(string attack) => attack.Split('-')[0];
+    /// <summary>
+    /// The family an attack's catalog entry declares: variants share one (llg, llg-star and llg-plus are all "llg").
+    /// An id the catalog does not hold (a cells.csv from another version) is a family of its own.
+    /// </summary>
+    public static string AttackFamily(string attack) => AttackCatalog.All.TryGetTraits(attack, out var traits) ? traits.Family : attack;
+
+    /// <summary>The metric an attack's catalog entry says it is judged by, or null (none declared, or an id the catalog lacks).</summary>
+    public static string? DeclaredMetric(string attack) => AttackCatalog.All.TryGetTraits(attack, out var traits) ? traits.PrimaryMetric : null;
 
     /// <summary>
-    /// The leakage metric a family is judged by: PSNR for reconstruction attacks (they may report labels too), ASR for
-    /// LLG, else the first label metric present.
+    /// The leakage metric rows of one attack family are judged by: PSNR when they hold it (reconstruction attacks may
+    /// report labels too), else the one their catalog entry declares, else the first label metric present.
     /// </summary>
-    public static string PrimaryMetric(string family, IReadOnlyList<CellRow> rows) =>
+    public static string PrimaryMetric(IReadOnlyList<CellRow> rows) =>
         rows.Any(r => r.Psnr != null) ? Metrics.Psnr.Name
-        : family == "llg" ? Metrics.Asr.Name
-        : new[] { Metrics.LnAcc, Metrics.Asr }.FirstOrDefault(m => rows.Any(r => m.Read(r) != null))?.Name ?? Metrics.Asr.Name;
+        : rows.Select(r => DeclaredMetric(r.Attack)).FirstOrDefault(m => m != null)
+          ?? new[] { Metrics.LnAcc, Metrics.Asr }.FirstOrDefault(m => rows.Any(r => m.Read(r) != null))?.Name ?? Metrics.Asr.Name;
 
     public static string Field(CellRow r, string field) => field switch
     {

@@ -17,7 +17,7 @@ public static class ScenarioSweepPlots
     private static readonly string[] SweptMetrics = [Results.Metrics.LnAcc.Name, Results.Metrics.LeAcc.Name, Results.Metrics.Asr.Name];
 
     /// <summary>ASR is LLG's measure; iLRG's metrics are LeAcc and LnAcc. Draw ASR only where an LLG variant ran.</summary>
-    private static bool Wanted(string metric, IEnumerable<CellRow> rows) => metric != Results.Metrics.Asr.Name || rows.Any(r => AttackFamily(r.Attack) == "llg");
+    private static bool Wanted(string metric, IEnumerable<CellRow> rows) => metric != Results.Metrics.Asr.Name || rows.Any(r => DeclaredMetric(r.Attack) == metric);
 
     public static IEnumerable<string> Render(IReadOnlyList<CellRow> ok, string folder)
     {

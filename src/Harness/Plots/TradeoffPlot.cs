@@ -31,7 +31,7 @@ public static class TradeoffPlot
                 foreach (var attack in scenario.GroupBy(r => (r.Attack, r.AttackParams)))
                 {
                     var group = attack.ToList();
-                    string metric = PlotRenderer.PrimaryMetric(PlotRenderer.AttackFamily(attack.Key.Attack), group);
+                    string metric = PlotRenderer.PrimaryMetric(group);
                     var points = Points(group, metric);
                     if (points.Count < 2) continue;
                     // Variants of one attack in one scenario need their parameters in the file name to stay apart.

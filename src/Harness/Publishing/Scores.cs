@@ -50,8 +50,7 @@ public static class Scores
     public static string Scenario(CellRow r) => BaselineCell.ScenarioText(r);
 
     /// <summary>The metric an attack is judged by (the plots' primary metric).</summary>
-    public static string MetricOf(IReadOnlyList<CellRow> attackRows) =>
-        PlotRenderer.PrimaryMetric(PlotRenderer.AttackFamily(attackRows[0].Attack), attackRows);
+    public static string MetricOf(IReadOnlyList<CellRow> attackRows) => PlotRenderer.PrimaryMetric(attackRows);
 
     /// <summary>The leakage of one row on <paramref name="metric"/>, normalised by the random guess where the row has one.</summary>
     public static double? Leakage(CellRow r, string metric)
