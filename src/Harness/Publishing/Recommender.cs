@@ -194,8 +194,6 @@ public static class Recommender
         return (spec.MinExclusive ? value > spec.Min : value >= spec.Min) && (spec.MaxExclusive ? value < spec.Max : value <= spec.Max);
     }
 
-    private static string Failing(Candidate c) => string.Join("+", c.Violations.Select(v => v.Metric));
-
     /// <summary>Four values strictly between a and b: geometric when both are positive, else evenly spaced.</summary>
     public static List<double> Between(double a, double b) =>
         Enumerable.Range(1, 4).Select(k => a > 0 && b > 0 ? a * Math.Pow(b / a, k / 5.0) : a + (b - a) * k / 5.0).Select(Round).ToList();
