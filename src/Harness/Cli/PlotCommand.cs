@@ -16,10 +16,10 @@ internal static class PlotCommand
             var rows = ResultsFolder.Read(folder).Rows;
             var run = new RunFolder(folder);
             using var folderLock = ResultsLock.Acquire(folder, "defensebench plot");
-            var plots = PlotRenderer.RenderAll(rows, run.Plots);
-            foreach (string p in plots) output.WriteLine(p);
-            output.WriteLine($"{plots.Count} plots (PNG and SVG) in {run.Plots}");
-            if (ImageIndex.Write(rows, run) is { } index) output.WriteLine($"reconstructions: {index}");
+            var exported = RunExporters.ExportAll(rows, run);
+            foreach (string p in exported.Plots) output.WriteLine(p);
+            output.WriteLine($"{exported.Plots.Count} plots (PNG and SVG) in {run.Plots}");
+            if (exported.ImageIndex is { } index) output.WriteLine($"reconstructions: {index}");
             return 0;
         });
         return command;

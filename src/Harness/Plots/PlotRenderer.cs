@@ -8,20 +8,15 @@ using ScottPlot;
 namespace DefenseBench.Harness.Plots;
 
 /// <summary>
-/// Draws every plot of a finished run from cells.csv alone, PNG and SVG: leakage against a defence's swept parameter
+/// Helpers shared by the plot exporters (<see cref="RunExporters"/>), which draw every plot of a finished run from
+/// cells.csv alone, PNG and SVG: leakage against a defence's swept parameter
 /// (<see cref="DefenceSweepPlots"/>) and leakage against a swept scenario axis, batch size or training stage
-/// (<see cref="ScenarioSweepPlots"/>). The helpers here are shared by both kinds.
+/// (<see cref="ScenarioSweepPlots"/>).
 /// Cells with utility training also get leakage against utility (<see cref="TradeoffPlot"/>).
 /// </summary>
 public static class PlotRenderer
 {
     public static readonly string[] ScenarioFields = ["dataset", "model", "batch_size", "num_classes", "labels", "clients", "protocol", "stage", "mode"];
-
-    public static List<string> RenderAll(IReadOnlyList<CellRow> rows, string folder)
-    {
-        var ok = rows.Where(r => r.Status == CellRow.Ok).ToList();
-        return [.. DefenceSweepPlots.Render(ok, folder), .. ScenarioSweepPlots.Render(ok, folder), .. TradeoffPlot.RenderAll(rows, folder)];
-    }
 
     /// <summary>
     /// The family an attack's catalog entry declares: variants share one (llg, llg-star and llg-plus are all "llg").

@@ -104,9 +104,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
             FailedRows = rows.Count(r => r.Status == CellRow.Failed),
         };
         manifest.Save(outDir);
-        var plots = PlotRenderer.RenderAll(rows, run.Plots);
-        var index = ImageIndex.Write(rows, run);
-        Summarise(rows, run, plots.Count, index);
+        var exported = RunExporters.ExportAll(rows, run);
+        Summarise(rows, run, exported.Plots.Count, exported.ImageIndex);
         return manifest.FailedRows > 0 ? 1 : 0;
     }
 

@@ -81,12 +81,12 @@ public static class ShardMerge
         };
         manifest.Save(target);
         if (Directory.Exists(run.Plots)) Directory.Delete(run.Plots, recursive: true);
-        var rendered = PlotRenderer.RenderAll(rows, run.Plots);
         // Each shard drew the reconstruction grids of its own cells; the merged folder holds them all, indexed once.
         if (Directory.Exists(run.Images)) Directory.Delete(run.Images, recursive: true);
         if (grids.Count > 0) Directory.CreateDirectory(run.Images);
         foreach (string grid in grids) File.Copy(grid, Path.Combine(run.Images, Path.GetFileName(grid)));
-        return new MergeResult(manifest, rows, rendered, ImageIndex.Write(rows, run), kept);
+        var exported = RunExporters.ExportAll(rows, run);
+        return new MergeResult(manifest, rows, exported.Plots, exported.ImageIndex, kept);
     }
 
     private static void CheckSameRun(IReadOnlyList<(string Folder, Manifest Manifest)> shards)
