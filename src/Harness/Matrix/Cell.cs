@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using DefenseBench.Attacks;
@@ -32,8 +33,13 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
         ? DefensePipeline.None
         : DefensePipeline.From(Stages.Select(s => DefenseCatalog.All.Get(s.Id).Create(s.Values)).ToArray());
 
-    /// <summary>The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty).</summary>
-    public string Canonical => Create().Canonical;
+    /// <summary>
+    /// The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty). Built from the
+    /// pipeline once per instance (a `with` copy is a new instance and builds its own), not on every read.
+    /// </summary>
+    public string Canonical => Canonicals.GetValue(this, choice => choice.Create().Canonical);
+
+    private static readonly ConditionalWeakTable<DefenseChoice, string> Canonicals = new();
 }
 
 /// <summary>
@@ -43,9 +49,11 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
 public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense,
     UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta)
 {
-    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description (computed, so a
-    /// `with` copy never carries a stale id).</summary>
-    public string Id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Description)))[..12];
+    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description. Computed once per
+    /// instance and kept beside it, not in it: a `with` copy is a new instance with its own id, and equality is untouched.</summary>
+    public string Id => Ids.GetValue(this, cell => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cell.Description)))[..12]);
+
+    private static readonly ConditionalWeakTable<Cell, string> Ids = new();
 
     /// <summary>Utility training and a non-default δ join the description only when present, so older cells keep their ids.</summary>
     public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}" +
