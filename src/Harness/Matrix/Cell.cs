@@ -8,7 +8,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Defenses;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 
 namespace DefenseBench.Harness.Matrix;
 

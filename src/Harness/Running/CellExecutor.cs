@@ -7,7 +7,7 @@ using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Audit;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
