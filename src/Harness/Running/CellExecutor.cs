@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
