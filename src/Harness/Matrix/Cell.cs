@@ -34,10 +34,13 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
         : DefensePipeline.From(Stages.Select(s => DefenseCatalog.All.Get(s.Id).Create(s.Values)).ToArray());
 
     /// <summary>
-    /// The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty). Built from the
-    /// pipeline once per instance (a `with` copy is a new instance and builds its own), not on every read.
+    /// The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty), written from
+    /// the parameter values the stages are created with, once per instance (a `with` copy gets its own). The pipeline
+    /// is not built for it; the matrix parser has built it once to validate the stages.
     /// </summary>
-    public string Canonical => Canonicals.GetValue(this, choice => choice.Create().Canonical);
+    public string Canonical => Canonicals.GetValue(this, choice => choice.Stages.Count == 0
+        ? DefensePipeline.None.Canonical
+        : string.Join(">", choice.Stages.Select(s => s.Values.CanonicalName(s.Id))));
 
     private static readonly ConditionalWeakTable<DefenseChoice, string> Canonicals = new();
 }
