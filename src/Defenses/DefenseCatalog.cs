@@ -55,20 +55,21 @@ public static class DefenseCatalog
         ParameterSpec.Choice("dist", "gaussian", "noise distribution", "gaussian", "laplace"),
     ];
 
-    public static readonly Catalog<IDefense> All = new Catalog<IDefense>()
-        .Add("topk", "top-k sparsification of each upload by |value|", TopKParameters,
+    /// <summary>Every defence, each with its <see cref="DefenseTraits"/> (the options whose effect lives in state across rounds).</summary>
+    public static readonly Catalog<IDefense, DefenseTraits> All = new Catalog<IDefense, DefenseTraits>()
+        .Add("topk", "top-k sparsification of each upload by |value|", new DefenseTraits([new StatefulOption("ef", "off")]), TopKParameters,
             v => new TopK(v.Real("keep"), ParseScope(v.Choice("scope")), v.Switch("ef")))
         .Add("secagg", "SecAgg (Bonawitz et al. 2017): real masking protocol, every client a neighbour; the server sees only the aggregate",
-            SecAggParameters, v => SecAggFrom(v, null))
+            DefenseTraits.Stateless, SecAggParameters, v => SecAggFrom(v, null))
         .Add("secagg-plus", "SecAgg+ (Bell et al. 2020): SecAgg over a random ring of the given degree",
-            SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))))
-        .Add("dpsgd", "example-level DP-SGD: clip each example's gradient to C, add N(0, (z·C)²) to the sum, divide by B (first stage)", DpParameters,
+            DefenseTraits.Stateless, SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))))
+        .Add("dpsgd", "example-level DP-SGD: clip each example's gradient to C, add N(0, (z·C)²) to the sum, divide by B (first stage)", DefenseTraits.Stateless, DpParameters,
             v => new DpSgd(v.Real("clip"), v.Real("z")))
         .Add("dpfedavg", "client-level DP-FedAvg: clip each upload to C, average m uploads, add N(0, (z·C/m)²); the server sees only the aggregate",
-            DpParameters, v => new DpFedAvg(v.Real("clip"), v.Real("z")))
-        .Add("clipnoise", "the LLG paper's DP: clip each tensor of the upload to β, add Gaussian noise of std σ", ClipNoiseParameters,
+            DefenseTraits.Stateless, DpParameters, v => new DpFedAvg(v.Real("clip"), v.Real("z")))
+        .Add("clipnoise", "the LLG paper's DP: clip each tensor of the upload to β, add Gaussian noise of std σ", DefenseTraits.Stateless, ClipNoiseParameters,
             v => new ClipNoise(v.Real("clip"), v.Real("sigma")))
-        .Add("noise", "additive Gaussian or Laplace noise of an absolute scale, no clipping (no finite ε)", NoiseParameters,
+        .Add("noise", "additive Gaussian or Laplace noise of an absolute scale, no clipping (no finite ε)", DefenseTraits.Stateless, NoiseParameters,
             v => new AdditiveNoise(v.Real("scale"), v.Choice("dist") == "laplace" ? NoiseDistribution.Laplace : NoiseDistribution.Gaussian));
 
     private static SecAgg SecAggFrom(ParameterValues v, int? degree) =>

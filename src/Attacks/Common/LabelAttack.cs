@@ -1,4 +1,5 @@
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
 
 namespace DefenseBench.Attacks.Common;

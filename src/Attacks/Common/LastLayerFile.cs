@@ -25,6 +25,12 @@ public static class LastLayerFile
     /// <summary>What the file says and the caller may override.</summary>
     public sealed record Overrides(int? BatchSize = null, int? NumClasses = null, int? Steps = null);
 
+    /// <summary>
+    /// How the caller lets its user override each input, as an error's fix names it (the `attack` command passes its
+    /// option names, "--weight-grad", "--batch-size", ...): this reader knows the file format, not the command line.
+    /// </summary>
+    public sealed record OverrideOptions(string Weight, string Bias, string WeightGrad, string BiasGrad, string BatchSize, string NumClasses, string Steps);
+
     /// <summary>Writes <paramref name="layer"/> with its batch size, class count and steps, plus <paramref name="extra"/> metadata.</summary>
     public static void Write(string path, LastLayer layer, IReadOnlyDictionary<string, string>? extra = null, LastLayerNames? names = null)
     {
@@ -48,12 +54,12 @@ public static class LastLayerFile
     /// parameters when the attack needs them. Every missing tensor, wrong shape or missing count is an
     /// <see cref="InputException"/> naming the file and what is wrong.
     /// </summary>
-    public static LastLayer Read(string path, LastLayerAttack attack, Overrides overrides, LastLayerNames? names = null, Device? device = null)
+    public static LastLayer Read(string path, LastLayerAttack attack, Overrides overrides, OverrideOptions options, LastLayerNames? names = null, Device? device = null)
     {
         names ??= new LastLayerNames();
         device ??= torch.CPU;
         var file = SafeTensorsFile.Read(path);
-        var weightGrad = Tensor(file, path, names.WeightGrad, "--weight-grad", needed: true, device)!;
+        var weightGrad = Tensor(file, path, names.WeightGrad, options.WeightGrad, needed: true, device)!;
         if (weightGrad.dim() != 2)
             throw new InputException($"{path}: tensor '{names.WeightGrad}' has shape [{string.Join(", ", weightGrad.shape)}], not [C, d]",
                 "store the last layer's weight gradient as a matrix with one row per class");
@@ -61,17 +67,17 @@ public static class LastLayerFile
         if (c == 0 || d == 0)
             throw new InputException($"{path}: tensor '{names.WeightGrad}' has shape [{c}, {d}]: no {(c == 0 ? "class" : "feature")}",
                 "export the last layer of a model with at least one class and one input feature");
-        int batch = overrides.BatchSize ?? Count(file, path, BatchSizeKey, "--batch-size")
-            ?? throw new InputException($"{path} does not say the batch size", $"add \"{BatchSizeKey}\" to the header's __metadata__, or pass --batch-size B");
-        int steps = overrides.Steps ?? Count(file, path, StepsKey, "--steps") ?? 1;
-        int? classes = overrides.NumClasses ?? Count(file, path, NumClassesKey, "--num-classes");
+        int batch = overrides.BatchSize ?? Count(file, path, BatchSizeKey, options.BatchSize)
+            ?? throw new InputException($"{path} does not say the batch size", $"add \"{BatchSizeKey}\" to the header's __metadata__, or pass {options.BatchSize} B");
+        int steps = overrides.Steps ?? Count(file, path, StepsKey, options.Steps) ?? 1;
+        int? classes = overrides.NumClasses ?? Count(file, path, NumClassesKey, options.NumClasses);
         if (classes is { } n && n != c)
             throw new InputException($"{path}: tensor '{names.WeightGrad}' has {c} rows but the update is for {n} classes",
-                "check num_classes (metadata or --num-classes) against the last layer");
+                $"check num_classes (metadata or {options.NumClasses}) against the last layer");
         bool bias = attack.Needs.HasFlag(Core.Attacks.AttackNeeds.FcBias);
-        var biasGrad = Tensor(file, path, names.BiasGrad, "--bias-grad", bias, device);
-        var weight = Tensor(file, path, names.Weight, "--weight", attack.NeedsFcParameters, device);
-        var biasValue = Tensor(file, path, names.Bias, "--bias", attack.NeedsFcParameters, device);
+        var biasGrad = Tensor(file, path, names.BiasGrad, options.BiasGrad, bias, device);
+        var weight = Tensor(file, path, names.Weight, options.Weight, attack.NeedsFcParameters, device);
+        var biasValue = Tensor(file, path, names.Bias, options.Bias, attack.NeedsFcParameters, device);
         Shape(path, names.BiasGrad, biasGrad, [c]);
         Shape(path, names.Weight, weight, [c, d]);
         Shape(path, names.Bias, biasValue, [c]);

@@ -1,5 +1,6 @@
 using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 
 namespace DefenseBench.Attacks.IlrgFamily;
 

@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Randomness;
 using TorchSharp;
@@ -40,7 +41,7 @@ public sealed class AuxiliaryDraws : EstimationData
         var rows = Enumerable.Range(0, numClasses).Select(_ => new List<int>()).ToArray();
         for (int i = 0; i < poolLabels.Length; i++) rows[poolLabels[i]].Add(i);
         int empty = Array.FindIndex(rows, r => r.Count == 0);
-        if (empty >= 0) throw new Core.Attacks.NotApplicableException($"the auxiliary data has no image of class {empty}");
+        if (empty >= 0) throw new NotApplicableException($"the auxiliary data has no image of class {empty}");
         _draws = Enumerable.Range(0, repeats).Select(_ =>
             rows.Select(r => Enumerable.Range(0, batchSize).Select(_ => r[rng.NextInt(r.Count)]).ToArray()).ToArray()).ToArray();
     }

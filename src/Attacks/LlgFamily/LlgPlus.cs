@@ -1,5 +1,6 @@
 using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
 
 namespace DefenseBench.Attacks.LlgFamily;

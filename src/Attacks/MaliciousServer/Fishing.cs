@@ -1,6 +1,7 @@
 using System.Globalization;
 using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;

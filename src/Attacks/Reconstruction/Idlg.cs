@@ -1,4 +1,5 @@
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using TorchSharp;

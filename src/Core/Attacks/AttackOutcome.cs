@@ -34,6 +34,3 @@ public sealed record AttackOutcome(IReadOnlyList<LabelRecovery> Labels)
 
     public IReadOnlyDictionary<string, double> Extras { get; init; } = new Dictionary<string, double>();
 }
-
-/// <summary>Thrown when the view or scenario does not give the attack what it needs; the cell records the reason.</summary>
-public sealed class NotApplicableException(string reason) : Exception(reason);

@@ -40,12 +40,5 @@ public readonly record struct Modulus
         for (int i = 0; i < acc.Length; i++) acc[i] = Add(acc[i], x[i]);
     }
 
-    /// <summary>acc ← acc − x (mod R), element-wise.</summary>
-    public void SubtractFrom(Span<ulong> acc, ReadOnlySpan<ulong> x)
-    {
-        if (x.Length != acc.Length) throw new ArgumentException("lengths differ", nameof(x));
-        for (int i = 0; i < acc.Length; i++) acc[i] = Subtract(acc[i], x[i]);
-    }
-
     public override string ToString() => IsPowerOfTwo ? $"2^{BitOperations.Log2(R)}" : R.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -11,7 +11,7 @@ namespace DefenseBench.Harness.Audit;
 /// <summary>What `attack NAME --update FILE` was asked.</summary>
 public sealed record AuditRequest(
     string Attack, string UpdatePath, IReadOnlyList<string> Parameters, LastLayerFile.Overrides Overrides, LastLayerNames Names,
-    IReadOnlyList<int>? KnownClasses);
+    IReadOnlyList<int>? KnownClasses, LastLayerFile.OverrideOptions Options);
 
 /// <summary>
 /// Runs one last-layer label attack on an update captured from someone's own FL system (a safetensors file) and
@@ -25,7 +25,7 @@ public static class UpdateAudit
         if (attack.Needs.HasFlag(AttackNeeds.KnownClasses) && request.KnownClasses == null)
             throw new InputException($"{request.Attack} solves only for the classes known to be present", "pass them with --classes, e.g. --classes 3,17,42");
         using var scope = torch.NewDisposeScope();
-        var layer = LastLayerFile.Read(request.UpdatePath, attack, request.Overrides, request.Names) with { KnownClasses = request.KnownClasses };
+        var layer = LastLayerFile.Read(request.UpdatePath, attack, request.Overrides, request.Options, request.Names) with { KnownClasses = request.KnownClasses };
         if (request.KnownClasses?.FirstOrDefault(c => c < 0 || c >= layer.NumClasses, -1) is int bad and >= 0)
             throw new InputException($"--classes names class {bad}, but the update has classes 0..{layer.NumClasses - 1}", "list class indices of the update");
         int[] counts = attack.Recover(layer);

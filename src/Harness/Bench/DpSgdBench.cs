@@ -5,6 +5,7 @@ using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Defenses.Privacy;
+using DefenseBench.Harness.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 

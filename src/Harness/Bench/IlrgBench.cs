@@ -5,6 +5,7 @@ using DefenseBench.Attacks.IlrgFamily;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
+using DefenseBench.Harness.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -8,6 +8,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Harness.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 

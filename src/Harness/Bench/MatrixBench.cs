@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using DefenseBench.Core.Native;
 using DefenseBench.Harness.Diagnostics;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 using DefenseBench.Harness.Running;

@@ -9,6 +9,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Harness.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 

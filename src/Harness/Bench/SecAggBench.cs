@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Defenses.SecureAggregation;
+using DefenseBench.Harness.Diagnostics;
 
 namespace DefenseBench.Harness.Bench;
 

@@ -39,7 +39,8 @@ internal static class AttackCommand
                 parse.GetValue(name)!, parse.GetValue(update)!, parse.GetValue(parameters) ?? [],
                 new LastLayerFile.Overrides(parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(steps)),
                 new LastLayerNames(parse.GetValue(weight)!, parse.GetValue(bias)!, parse.GetValue(weightGrad)!, parse.GetValue(biasGrad)!),
-                parse.GetValue(known) is { } text ? UpdateAudit.ParseClasses(text) : null);
+                parse.GetValue(known) is { } text ? UpdateAudit.ParseClasses(text) : null,
+                new LastLayerFile.OverrideOptions(weight.Name, bias.Name, weightGrad.Name, biasGrad.Name, batch.Name, classes.Name, steps.Name));
             output.WriteLine(UpdateAudit.Run(request));
             return 0;
         });

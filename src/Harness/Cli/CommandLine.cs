@@ -2,6 +2,7 @@ using System.CommandLine;
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Native;
 using DefenseBench.Harness.Matrix;
+using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Cli;
 
@@ -82,7 +83,7 @@ public static class CommandLine
         while (inner is AggregateException or System.Reflection.TargetInvocationException && inner.InnerException != null) inner = inner.InnerException;
         string message = inner.Message.Split('\n', 2)[0].Trim();
         string input = string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
-        return $"internal error in `defensebench {command}` (input: {Publishing.Escape.Terminal(input)}): {inner.GetType().Name}: {Publishing.Escape.Terminal(message)}; " +
+        return $"internal error in `defensebench {command}` (input: {Escape.Terminal(input)}): {inner.GetType().Name}: {Escape.Terminal(message)}; " +
                "this is a bug of the harness: please report it with this command line and the output of the same command with --verbose";
     }
 }

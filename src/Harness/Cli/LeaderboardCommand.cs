@@ -34,9 +34,10 @@ internal static class LeaderboardCommand
             if (parse.GetValue(previous) is { } old)
                 doc = doc with { Diff = LeaderboardDiff.Compare(Path.GetFileName(old), LeaderboardDocument.Load(old), doc) };
             using var folderLock = ResultsLock.Acquire(target, "defensebench leaderboard");
-            File.WriteAllText(Path.Combine(target, LeaderboardDocument.FileName), doc.Serialise());
-            File.WriteAllText(Path.Combine(target, "leaderboard.md"), LeaderboardPages.Markdown(doc));
-            File.WriteAllText(Path.Combine(target, "leaderboard.html"), LeaderboardPages.Html(doc));
+            var reports = new RunFolder(target);
+            File.WriteAllText(reports.Report(LeaderboardDocument.FileName), doc.Serialise());
+            File.WriteAllText(reports.Report("leaderboard.md"), LeaderboardPages.Markdown(doc));
+            File.WriteAllText(reports.Report("leaderboard.html"), LeaderboardPages.Html(doc));
             foreach (var board in doc.Boards)
             {
                 output.WriteLine($"{Escape.Terminal(board.Scenario)}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");

@@ -24,12 +24,13 @@ internal static class MergeCommand
         command.SetAction(parse =>
         {
             string target = PathArguments.OutputFolder(parse.GetValue(outDir)!, "--out");
+            var run = new RunFolder(target);
             var merged = ShardMerge.Merge(parse.GetValue(folders)!, target, parse.GetValue(matrix), arguments);
             var shards = merged.Manifest.MergedFrom!;
             output.WriteLine($"merged {shards.Count} shard folder{(shards.Count == 1 ? "" : "s")} of {merged.Manifest.Matrix} into {target}: " +
-                             $"{merged.Rows.Count} rows ({merged.Manifest.FailedRows} failed) in {Path.Combine(target, CellsCsv.FileName)}, " +
-                             $"{merged.Plots.Count} plots in {Path.Combine(target, "plots")}");
-            if (merged.KeptPrevious) output.WriteLine($"{target} held an earlier run: {PreviousRun.Kept}");
+                             $"{merged.Rows.Count} rows ({merged.Manifest.FailedRows} failed) in {run.Cells}, " +
+                             $"{merged.Plots.Count} plots in {run.Plots}");
+            if (merged.KeptPrevious) output.WriteLine($"{target} held an earlier run: {RunFolder.KeptPrevious}");
             if (merged.Images is { } index) output.WriteLine($"reconstructions: {index}");
             return merged.Manifest.FailedRows > 0 ? 1 : 0;
         });

@@ -14,11 +14,12 @@ internal static class PlotCommand
         {
             string folder = parse.GetValue(dir)!;
             var rows = ResultsFolder.Read(folder).Rows;
+            var run = new RunFolder(folder);
             using var folderLock = ResultsLock.Acquire(folder, "defensebench plot");
-            var plots = PlotRenderer.RenderAll(rows, Path.Combine(folder, "plots"));
-            foreach (string p in plots) output.WriteLine(p);
-            output.WriteLine($"{plots.Count} plots (PNG and SVG) in {Path.Combine(folder, "plots")}");
-            if (ImageIndex.Write(rows, Path.Combine(folder, Running.Runner.ImagesFolder)) is { } index) output.WriteLine($"reconstructions: {index}");
+            var exported = RunExporters.ExportAll(rows, run);
+            foreach (string p in exported.Plots) output.WriteLine(p);
+            output.WriteLine($"{exported.Plots.Count} plots (PNG and SVG) in {run.Plots}");
+            if (exported.ImageIndex is { } index) output.WriteLine($"reconstructions: {index}");
             return 0;
         });
         return command;

@@ -35,7 +35,7 @@ internal static class RecommendCommand
             string folder = parse.GetValue(dir)!;
             string target = PathArguments.OutputFolder(parse.GetValue(outDir) ?? folder, "--out");
             var limits = (parse.GetValue(max) ?? []).Select(Limit.Parse).ToList();
-            string cells = Path.Combine(folder, CellsCsv.FileName);
+            string cells = new RunFolder(folder).Cells;
             var (_, rows, manifest) = ResultsFolder.Read(folder);
             var answer = Recommender.Recommend(rows, limits, parse.GetValue(family), parse.GetValue(prefer)!);
             string snippet = RecommendationReport.Snippet(answer, rows, manifest);

@@ -3,7 +3,6 @@ using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
-using DefenseBench.Harness.Bench;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

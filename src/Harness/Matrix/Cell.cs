@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using DefenseBench.Attacks;
@@ -7,7 +8,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Defenses;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 
 namespace DefenseBench.Harness.Matrix;
 
@@ -32,8 +33,16 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
         ? DefensePipeline.None
         : DefensePipeline.From(Stages.Select(s => DefenseCatalog.All.Get(s.Id).Create(s.Values)).ToArray());
 
-    /// <summary>The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty).</summary>
-    public string Canonical => Create().Canonical;
+    /// <summary>
+    /// The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty), written from
+    /// the parameter values the stages are created with, once per instance (a `with` copy gets its own). The pipeline
+    /// is not built for it; the matrix parser has built it once to validate the stages.
+    /// </summary>
+    public string Canonical => Canonicals.GetValue(this, choice => choice.Stages.Count == 0
+        ? DefensePipeline.None.Canonical
+        : string.Join(">", choice.Stages.Select(s => s.Values.CanonicalName(s.Id))));
+
+    private static readonly ConditionalWeakTable<DefenseChoice, string> Canonicals = new();
 }
 
 /// <summary>
@@ -43,9 +52,11 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
 public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense,
     UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta)
 {
-    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description (computed, so a
-    /// `with` copy never carries a stale id).</summary>
-    public string Id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Description)))[..12];
+    /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description. Computed once per
+    /// instance and kept beside it, not in it: a `with` copy is a new instance with its own id, and equality is untouched.</summary>
+    public string Id => Ids.GetValue(this, cell => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cell.Description)))[..12]);
+
+    private static readonly ConditionalWeakTable<Cell, string> Ids = new();
 
     /// <summary>Utility training and a non-default δ join the description only when present, so older cells keep their ids.</summary>
     public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}" +

@@ -14,7 +14,7 @@ internal sealed class ComponentParser(ErrorSink errors)
         var result = new List<AttackChoice>();
         int before = errors.Errors.Count;
         foreach (var item in node.Items())
-            foreach (var (id, values) in Component(item, AttackCatalog.All, "attack", "llg"))
+            foreach (var (id, values) in Component(item, AttackCatalog.All, "attack", AttackCatalog.All.Ids.First()))
                 result.Add(new AttackChoice(id, values));
         if (result.Count == 0 && errors.Errors.Count == before)
             errors.Add(node, "the attacks list is empty", $"write at least one of {string.Join(", ", AttackCatalog.All.Ids)}");
@@ -28,7 +28,7 @@ internal sealed class ComponentParser(ErrorSink errors)
         {
             if (item is YamlMappingNode { Children.Count: 1 } map && map.Entries().First() is ("pipeline", _, var stagesNode))
             {
-                var stages = stagesNode.Items().Select(s => (IReadOnlyList<(string, ParameterValues)>)Component(s, DefenseCatalog.All, "defence", "topk")).ToArray();
+                var stages = stagesNode.Items().Select(s => (IReadOnlyList<(string, ParameterValues)>)Component(s, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First())).ToArray();
                 if (stages.Length == 0)
                     errors.Add(stagesNode, "the pipeline has no stages", "write pipeline: [{topk: {keep: 0.1}}, ...] or none");
                 foreach (var combination in YamlNodes.Product(stages))
@@ -40,7 +40,7 @@ internal sealed class ComponentParser(ErrorSink errors)
             }
             else
             {
-                foreach (var stage in Component(item, DefenseCatalog.All, "defence", "topk"))
+                foreach (var stage in Component(item, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First()))
                     result.Add(Checked(new DefenseChoice([stage]), item));
             }
         }

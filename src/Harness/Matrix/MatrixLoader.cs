@@ -197,10 +197,10 @@ public static partial class MatrixLoader
     /// <summary>success_psnr: one threshold for the whole matrix, so every image attack's success column means the same.</summary>
     private static double ReadSuccessPsnr(Dictionary<string, YamlNode> top, ErrorSink errors)
     {
-        if (!top.TryGetValue("success_psnr", out var node)) return Running.ScoringOptions.DefaultSuccessPsnr;
+        if (!top.TryGetValue("success_psnr", out var node)) return ScoringOptions.DefaultSuccessPsnr;
         if (ParameterSpec.TryParseReal(node.Scalar() ?? "", out double psnr) && double.IsFinite(psnr) && psnr > 0) return psnr;
         errors.Add(node, $"success_psnr '{node.Scalar()}' is not a positive number of decibels", "write e.g. success_psnr: 20");
-        return Running.ScoringOptions.DefaultSuccessPsnr;
+        return ScoringOptions.DefaultSuccessPsnr;
     }
 
     private static IEnumerable<Cell> ExpandBlock(string block, Dictionary<string, YamlNode> keys, ErrorSink errors)

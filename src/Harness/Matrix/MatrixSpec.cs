@@ -14,7 +14,7 @@ public sealed record MatrixSpec(
         Tolerance.TryGetValue(metric, out double t) ? t : Tolerance.TryGetValue("default", out double d) ? d : 1e-9;
 
     /// <summary>The PSNR (dB) at or above which a reconstructed image counts as recovered (the success column).</summary>
-    public double SuccessPsnr { get; init; } = Running.ScoringOptions.DefaultSuccessPsnr;
+    public double SuccessPsnr { get; init; } = ScoringOptions.DefaultSuccessPsnr;
 
     public MatrixSpec WithSeeds(int count) => this with { Seeds = Enumerable.Range(0, count).ToArray() };
 }

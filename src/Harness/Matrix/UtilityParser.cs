@@ -1,6 +1,6 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using YamlDotNet.RepresentationModel;
 
 namespace DefenseBench.Harness.Matrix;

@@ -28,7 +28,7 @@ public static class DefenceSweepPlots
 
     private static IEnumerable<string> RenderFamily(List<CellRow> rows, string block, string family, string[] varying, string folder)
     {
-        string metric = PrimaryMetric(family, rows);
+        string metric = PrimaryMetric(rows);
         var parsed = rows.Select(r => (Row: r, Name: DefenseName.Parse(r.Defense))).ToList();
         var undefended = parsed.Where(p => p.Name.IsNone).Select(p => p.Row).ToList();
         foreach (var defence in parsed.Where(p => !p.Name.IsNone).GroupBy(p => p.Name.Family))
@@ -65,7 +65,7 @@ public static class DefenceSweepPlots
                 line.LinePattern = LinePattern.Dashed;
                 line.LegendText = $"{name}, no defence";
             }
-            var random = Stats(rows.Select(r => r.Metric(metric + "_random")));
+            var random = Stats(rows.Select(r => Metrics.RandomGuessOf(r, metric)));
             if (random.Count > 0)
             {
                 var line = plot.Add.HorizontalLine(random.Mean);

@@ -10,12 +10,10 @@ namespace DefenseBench.Harness.Plots;
 /// </summary>
 public static class ImageIndex
 {
-    public const string FileName = "index.html";
-
-    /// <summary>Writes the index when the folder holds grids; returns its path, or null when there is nothing to index.</summary>
-    public static string? Write(IReadOnlyList<CellRow> rows, string folder)
+    /// <summary>Writes the index when the run folder holds grids; returns its path, or null when there is nothing to index.</summary>
+    public static string? Write(IReadOnlyList<CellRow> rows, RunFolder run)
     {
-        var shown = rows.Where(r => File.Exists(ReconstructionGrid.PathIn(folder, r))).ToArray();
+        var shown = rows.Where(r => File.Exists(run.GridOf(r))).ToArray();
         if (shown.Length == 0) return null;
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Reconstructions</title>");
@@ -24,18 +22,18 @@ public static class ImageIndex
                         "(lower row), clamped to [0, 1] as they were scored. PSNR with data range 1; SSIM with an 11x11 Gaussian window.</p><table>");
         foreach (var block in shown.GroupBy(r => r.Block))
         {
-            html.AppendLine(CultureInfo.InvariantCulture, $"<tr><th colspan=\"2\" align=\"left\"><h2>{Publishing.Escape.Html(block.Key)}</h2></th></tr>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<tr><th colspan=\"2\" align=\"left\"><h2>{Escape.Html(block.Key)}</h2></th></tr>");
             foreach (var r in block.OrderBy(r => r.Attack).ThenBy(r => r.Defense).ThenBy(r => r.BatchSize).ThenBy(r => r.Seed))
             {
-                string file = ReconstructionGrid.FileName(r.CellId, r.Seed);
+                string file = RunFolder.GridFileName(r.CellId, r.Seed);
                 html.AppendLine(CultureInfo.InvariantCulture,
-                    $"<tr><td><b>{Publishing.Escape.Html(r.Attack)}</b> {Publishing.Escape.Html(r.AttackParams)}<br>defense {Publishing.Escape.Html(r.Defense)}<br>{Publishing.Escape.Html(r.Dataset)}, {Publishing.Escape.Html(r.Model)}, B={r.BatchSize}, {Publishing.Escape.Html(r.Protocol)}<br>" +
-                    $"cell {Publishing.Escape.Html(r.CellId)}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
-                    $"<td><a href=\"{Publishing.Escape.Html(file)}\"><img src=\"{Publishing.Escape.Html(file)}\" alt=\"{Publishing.Escape.Html(file)}\"></a></td></tr>");
+                    $"<tr><td><b>{Escape.Html(r.Attack)}</b> {Escape.Html(r.AttackParams)}<br>defense {Escape.Html(r.Defense)}<br>{Escape.Html(r.Dataset)}, {Escape.Html(r.Model)}, B={r.BatchSize}, {Escape.Html(r.Protocol)}<br>" +
+                    $"cell {Escape.Html(r.CellId)}, seed {r.Seed}<br>PSNR {Format(r.Psnr)} dB, SSIM {Format(r.Ssim)}, MSE {Format(r.Mse)}, success {Format(r.Success)}</td>" +
+                    $"<td><a href=\"{Escape.Html(file)}\"><img src=\"{Escape.Html(file)}\" alt=\"{Escape.Html(file)}\"></a></td></tr>");
             }
         }
         html.AppendLine("</table></body></html>");
-        string path = Path.Combine(folder, FileName);
+        string path = run.ImageIndex;
         File.WriteAllText(path, html.ToString());
         return path;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DefenseBench.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Harness.Results;
 using ScottPlot;
@@ -7,31 +8,33 @@ using ScottPlot;
 namespace DefenseBench.Harness.Plots;
 
 /// <summary>
-/// Draws every plot of a finished run from cells.csv alone, PNG and SVG: leakage against a defence's swept parameter
+/// Helpers shared by the plot exporters (<see cref="RunExporters"/>), which draw every plot of a finished run from
+/// cells.csv alone, PNG and SVG: leakage against a defence's swept parameter
 /// (<see cref="DefenceSweepPlots"/>) and leakage against a swept scenario axis, batch size or training stage
-/// (<see cref="ScenarioSweepPlots"/>). The helpers here are shared by both kinds.
+/// (<see cref="ScenarioSweepPlots"/>).
 /// Cells with utility training also get leakage against utility (<see cref="TradeoffPlot"/>).
 /// </summary>
 public static class PlotRenderer
 {
     public static readonly string[] ScenarioFields = ["dataset", "model", "batch_size", "num_classes", "labels", "clients", "protocol", "stage", "mode"];
 
-    public static List<string> RenderAll(IReadOnlyList<CellRow> rows, string folder)
-    {
-        var ok = rows.Where(r => r.Status == CellRow.Ok).ToList();
-        return [.. DefenceSweepPlots.Render(ok, folder), .. ScenarioSweepPlots.Render(ok, folder), .. TradeoffPlot.RenderAll(rows, folder)];
-    }
+    /// <summary>
+    /// The family an attack's catalog entry declares: variants share one (llg, llg-star and llg-plus are all "llg").
+    /// An id the catalog does not hold (a cells.csv from another version) is a family of its own.
+    /// </summary>
+    public static string AttackFamily(string attack) => AttackCatalog.All.TryGetTraits(attack, out var traits) ? traits.Family : attack;
 
-    /// <summary>Variants share a family: llg, llg-star and llg-plus are all "llg".</summary>
-    public static string AttackFamily(string attack) => attack.Split('-')[0];
+    /// <summary>The metric an attack's catalog entry says it is judged by, or null (none declared, or an id the catalog lacks).</summary>
+    public static string? DeclaredMetric(string attack) => AttackCatalog.All.TryGetTraits(attack, out var traits) ? traits.PrimaryMetric : null;
 
     /// <summary>
-    /// The leakage metric a family is judged by: PSNR for reconstruction attacks (they may report labels too), ASR for
-    /// LLG, else the first label metric present.
+    /// The leakage metric rows of one attack family are judged by: PSNR when they hold it (reconstruction attacks may
+    /// report labels too), else the one their catalog entry declares, else the first label metric present.
     /// </summary>
-    public static string PrimaryMetric(string family, IReadOnlyList<CellRow> rows) =>
-        rows.Any(r => r.Psnr != null) ? "psnr"
-        : family == "llg" ? "asr" : new[] { "lnacc", "asr" }.FirstOrDefault(m => rows.Any(r => r.Metric(m) != null)) ?? "asr";
+    public static string PrimaryMetric(IReadOnlyList<CellRow> rows) =>
+        rows.Any(r => r.Psnr != null) ? Metrics.Psnr.Name
+        : rows.Select(r => DeclaredMetric(r.Attack)).FirstOrDefault(m => m != null)
+          ?? new[] { Metrics.LnAcc, Metrics.Asr }.FirstOrDefault(m => rows.Any(r => m.Read(r) != null))?.Name ?? Metrics.Asr.Name;
 
     public static string Field(CellRow r, string field) => field switch
     {
@@ -104,7 +107,7 @@ public static class PlotRenderer
     /// <summary>Fixes the y range of metrics that are fractions and saves PNG and SVG; returns the PNG's path.</summary>
     internal static string Save(Plot plot, string metric, string folder, string stem)
     {
-        if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
+        if (Metrics.Find(metric)?.Fraction == true) plot.Axes.SetLimitsY(-0.02, 1.05);
         Directory.CreateDirectory(folder);
         string slug = Slug(stem), png = Results.SafePath.Inside(folder, slug + ".png", $"{Results.CellsCsv.FileName} (a plot's name)");
         plot.SavePng(png, 900, 560);

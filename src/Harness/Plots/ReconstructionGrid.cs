@@ -1,5 +1,5 @@
 using DefenseBench.Core.Data;
-using DefenseBench.Harness.Running;
+using DefenseBench.Harness.Results;
 using SkiaSharp;
 
 namespace DefenseBench.Harness.Plots;
@@ -13,13 +13,6 @@ public static class ReconstructionGrid
     public const int Columns = 16;
     private const int Gap = 2;
     private const int GroupGap = 10;
-
-    /// <summary>File name of a cell and seed's grid inside the run's images folder.</summary>
-    public static string FileName(string cellId, int seed) => $"{cellId}_seed{seed}.png";
-
-    /// <summary>Where the grid of a row read from cells.csv lies in <paramref name="folder"/>; its cell id is data, so the name is checked.</summary>
-    public static string PathIn(string folder, Results.CellRow row) =>
-        Results.SafePath.Inside(folder, FileName(row.CellId, row.Seed), $"{Results.CellsCsv.FileName} (cell_id of a row)");
 
     public static void Save(string path, IReadOnlyList<MatchedImages> targets)
     {

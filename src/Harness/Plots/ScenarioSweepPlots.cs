@@ -14,10 +14,10 @@ namespace DefenseBench.Harness.Plots;
 public static class ScenarioSweepPlots
 {
     private static readonly string[] Axes = ["batch_size", "stage"];
-    private static readonly string[] Metrics = ["lnacc", "leacc", "asr"];
+    private static readonly string[] SweptMetrics = [Results.Metrics.LnAcc.Name, Results.Metrics.LeAcc.Name, Results.Metrics.Asr.Name];
 
     /// <summary>ASR is LLG's measure; iLRG's metrics are LeAcc and LnAcc. Draw ASR only where an LLG variant ran.</summary>
-    private static bool Wanted(string metric, IEnumerable<CellRow> rows) => metric != "asr" || rows.Any(r => AttackFamily(r.Attack) == "llg");
+    private static bool Wanted(string metric, IEnumerable<CellRow> rows) => metric != Results.Metrics.Asr.Name || rows.Any(r => DeclaredMetric(r.Attack) == metric);
 
     public static IEnumerable<string> Render(IReadOnlyList<CellRow> ok, string folder)
     {
@@ -29,7 +29,7 @@ public static class ScenarioSweepPlots
                 var varying = Varying(block, others);
                 bool manyDefences = block.Select(r => r.Defense).Distinct().Count() > 1;
                 foreach (var group in block.GroupBy(r => string.Join("|", others.Select(f => Field(r, f))) + "|" + r.Defense))
-                    foreach (string metric in Metrics.Where(m => Wanted(m, group)))
+                    foreach (string metric in SweptMetrics.Where(m => Wanted(m, group)))
                     {
                         var rows = group.ToList();
                         var png = Render(rows, block.Key, axis, metric, varying, manyDefences, folder);
@@ -57,7 +57,7 @@ public static class ScenarioSweepPlots
             bars.Color = scatter.Color;
         }
         var random = withMetric.GroupBy(r => X(r, axis)).Where(g => double.IsFinite(g.Key))
-            .Select(g => (X: g.Key, Stats: Stats(g.Select(r => r.Metric(metric + "_random"))))).Where(p => p.Stats.Count > 0).OrderBy(p => p.X).ToArray();
+            .Select(g => (X: g.Key, Stats: Stats(g.Select(r => Results.Metrics.RandomGuessOf(r, metric))))).Where(p => p.Stats.Count > 0).OrderBy(p => p.X).ToArray();
         if (random.Length > 1)
         {
             var line = plot.Add.Scatter(random.Select(p => map(p.X)).ToArray(), random.Select(p => p.Stats.Mean).ToArray());

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DefenseBench.Defenses;
 
 namespace DefenseBench.Harness.Plots;
 
@@ -10,8 +11,14 @@ namespace DefenseBench.Harness.Plots;
 /// </summary>
 public static partial class StatefulOptions
 {
-    /// <summary>(stage id, parameter, the value with no state): the options whose other values keep state across rounds.</summary>
-    public static readonly IReadOnlyList<(string Stage, string Parameter, string Stateless)> All = [("topk", "ef", "off")];
+    /// <summary>
+    /// (stage id, parameter, the value with no state): the options whose other values keep state across rounds, as the
+    /// defences' catalog entries declare them.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Stage, string Parameter, string Stateless)> All =
+    [
+        .. DefenseCatalog.All.All.SelectMany(d => DefenseCatalog.All.TraitsOf(d.Id).StatefulOptions.Select(o => (d.Id, o.Parameter, o.Stateless))),
+    ];
 
     /// <summary>The canonical name with every stateful option set to its stateless value (the same string when none is set).</summary>
     public static string Stateless(string canonical)

@@ -31,7 +31,7 @@ public static class TradeoffPlot
                 foreach (var attack in scenario.GroupBy(r => (r.Attack, r.AttackParams)))
                 {
                     var group = attack.ToList();
-                    string metric = PlotRenderer.PrimaryMetric(PlotRenderer.AttackFamily(attack.Key.Attack), group);
+                    string metric = PlotRenderer.PrimaryMetric(group);
                     var points = Points(group, metric);
                     if (points.Count < 2) continue;
                     // Variants of one attack in one scenario need their parameters in the file name to stay apart.
@@ -117,7 +117,7 @@ public static class TradeoffPlot
             line.LineWidth = 1.5f;
             line.LegendText = "Pareto front";
         }
-        var random = rows.Select(r => r.Metric(metric + "_random")).Where(v => v != null).Select(v => v!.Value).ToArray();
+        var random = rows.Select(r => Metrics.RandomGuessOf(r, metric)).Where(v => v != null).Select(v => v!.Value).ToArray();
         if (random.Length > 0)
         {
             var line = plot.Add.HorizontalLine(random.Average());
@@ -130,7 +130,7 @@ public static class TradeoffPlot
         plot.Title($"{block}: {attack} leakage vs utility\n{first.Dataset}, {first.Model}, B={first.BatchSize}, {first.Labels}, {first.Protocol}, K={first.Clients}");
         plot.XLabel("test accuracy after FL training under the defence (utility_acc)");
         plot.YLabel(metric.ToUpperInvariant());
-        if (metric is "asr" or "leacc" or "lnacc" or "irec" or "ssim") plot.Axes.SetLimitsY(-0.02, 1.05);
+        if (Metrics.Find(metric)?.Fraction == true) plot.Axes.SetLimitsY(-0.02, 1.05);
         plot.ShowLegend(Edge.Right); // outside the data area: the points fill every corner of it
         string stem = PlotRenderer.Slug($"{block}_{first.Attack}" + (variants ? "-" + first.AttackParams : "") + $"_tradeoff_{metric}" +
                                         string.Concat(varying.Select(f => $"_{f}-{PlotRenderer.Field(first, f)}")));

@@ -8,10 +8,10 @@ namespace DefenseBench.Harness.Publishing;
 /// <summary>The utility budget a ranked setting must meet: "utility_drop&lt;=0.01" or "update_cosine&gt;=0.9"; null limit = none.</summary>
 public sealed record Budget(string Metric, string Comparison, double? Limit)
 {
-    public static readonly Budget Default = new("utility_drop", "<=", 0.01);
+    public static readonly Budget Default = new(Results.Metrics.UtilityDrop.Name, "<=", 0.01);
     public static readonly Budget None = new("", "", null);
 
-    private static readonly string[] Metrics = ["utility_drop", "utility_acc", "update_cosine", "wire_bytes", "epsilon"];
+    private static readonly string[] Metrics = [.. Results.Metrics.All.Where(m => m.Budget).Select(m => m.Name)];
 
     public static Budget Parse(string text)
     {
@@ -78,11 +78,11 @@ public static class Leaderboard
                 if (scores.Count == 0) continue;
                 var worst = scores.MaxBy(s => s.Leakage.Mean)!;
                 var r = setting.ToList();
-                double? budgetValue = budget.Limit == null ? null : Scores.Mean(r, budget.Metric);
+                double? budgetValue = budget.Limit == null ? null : Scores.Mean(r, Results.Metrics.Find(budget.Metric)!);
                 string? miss = budget.Meets(budgetValue) ? null
                     : budgetValue == null ? $"{budget.Metric} not measured" : $"misses {budget}: {budget.Metric} = {ParameterSpec.FormatReal(Math.Round(budgetValue.Value, 6))}";
-                entries.Add(new Entry(setting.Key, null, false, worst, scores, Scores.Mean(r, "utility_drop"), Scores.Mean(r, "utility_acc"),
-                    Scores.Mean(r, "update_cosine"), Scores.Mean(r, "epsilon"), Scores.Mean(r, "delta"), Scores.Mean(r, "wire_bytes"), miss,
+                entries.Add(new Entry(setting.Key, null, false, worst, scores, Scores.Mean(r, Results.Metrics.UtilityDrop), Scores.Mean(r, Results.Metrics.UtilityAcc),
+                    Scores.Mean(r, Results.Metrics.UpdateCosine), Scores.Mean(r, Results.Metrics.Epsilon), Scores.Mean(r, Results.Metrics.Delta), Scores.Mean(r, Results.Metrics.WireBytes), miss,
                     r.Select(x => x.CellId).Distinct().Order(StringComparer.Ordinal).ToList()));
             }
             // A setting that differs from another measured one only in state carried across rounds sends the same upload

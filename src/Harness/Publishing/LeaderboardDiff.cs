@@ -1,3 +1,5 @@
+using DefenseBench.Harness.Results;
+
 namespace DefenseBench.Harness.Publishing;
 
 /// <summary>A setting whose rank changed (null = unranked: it missed the budget).</summary>
@@ -26,8 +28,8 @@ public sealed record LeaderboardDiff(string Previous, IReadOnlyList<RankMove> Ra
             Check(key, "worst-case leakage", old.Worst.Leakage.Mean, entry.Worst.Leakage.Mean, leakage, moved);
             foreach (var score in entry.Attacks)
                 Check(key, score.Attack, old.Attacks.FirstOrDefault(a => a.Attack == score.Attack)?.Leakage.Mean, score.Leakage.Mean, leakage, moved);
-            Check(key, "utility_drop", old.UtilityDrop, entry.UtilityDrop, now.Tolerance.GetValueOrDefault("utility_drop", 0.01), moved);
-            Check(key, "epsilon", old.Epsilon, entry.Epsilon, now.Tolerance.GetValueOrDefault("epsilon", 0.01), moved);
+            Check(key, Metrics.UtilityDrop.Name, old.UtilityDrop, entry.UtilityDrop, now.Tolerance.GetValueOrDefault(Metrics.UtilityDrop.Name, 0.01), moved);
+            Check(key, Metrics.Epsilon.Name, old.Epsilon, entry.Epsilon, now.Tolerance.GetValueOrDefault(Metrics.Epsilon.Name, 0.01), moved);
         }
         static string Name((string Scenario, string Defense) k) => $"{k.Defense} ({k.Scenario})";
         return new LeaderboardDiff(previousName, moves,

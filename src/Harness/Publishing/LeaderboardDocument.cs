@@ -53,13 +53,13 @@ public sealed record LeaderboardDocument(Provenance Provenance, string Budget, I
     /// </summary>
     public static Dictionary<string, double> Tolerances(Manifest? manifest)
     {
-        var tolerance = new Dictionary<string, double> { ["leakage"] = 0.05, ["utility_drop"] = 0.01, ["epsilon"] = 0.01 };
+        var tolerance = new Dictionary<string, double> { ["leakage"] = 0.05, [Metrics.UtilityDrop.Name] = 0.01, [Metrics.Epsilon.Name] = 0.01 };
         if (manifest?.MatrixPath is not { Length: > 0 } path || !File.Exists(path)) return tolerance;
         try
         {
             var matrix = MatrixLoader.Load(path);
-            tolerance["leakage"] = new[] { "asr", "leacc", "lnacc" }.Max(matrix.ToleranceFor);
-            tolerance["utility_drop"] = matrix.ToleranceFor("utility_drop");
+            tolerance["leakage"] = Metrics.WithRandomGuess.Select(m => m.Name).Max(matrix.ToleranceFor);
+            tolerance[Metrics.UtilityDrop.Name] = matrix.ToleranceFor(Metrics.UtilityDrop.Name);
         }
         catch (Exception e) when (e is MatrixException or InputException)
         {

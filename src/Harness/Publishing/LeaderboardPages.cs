@@ -1,4 +1,5 @@
 using System.Text;
+using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Publishing;
 

@@ -10,15 +10,12 @@ namespace DefenseBench.Harness.Publishing;
 public sealed record Limit(string Metric, double Value, bool Leakage)
 {
     /// <summary>Leakage metrics (higher = more leaked) with the values a limit may take.</summary>
-    private static readonly Dictionary<string, (double Low, double High)> LeakageMetrics = new()
-    {
-        ["asr"] = (0, 1), ["leacc"] = (0, 1), ["lnacc"] = (0, 1), ["irec"] = (0, 1), ["ssim"] = (-1, 1), ["psnr"] = (0, 200),
-    };
+    private static readonly Dictionary<string, (double Low, double High)> LeakageMetrics = Limited(leakage: true);
 
-    private static readonly Dictionary<string, (double Low, double High)> CostMetrics = new()
-    {
-        ["utility_drop"] = (0, 1), ["wire_bytes"] = (0, double.MaxValue), ["epsilon"] = (0, double.MaxValue),
-    };
+    private static readonly Dictionary<string, (double Low, double High)> CostMetrics = Limited(leakage: false);
+
+    private static Dictionary<string, (double Low, double High)> Limited(bool leakage) => Metrics.All
+        .Where(m => m.Limit && m.Kind == MetricKind.Leakage == leakage).ToDictionary(m => m.Name, m => (m.Low, m.High));
 
     public static Limit Parse(string text)
     {
@@ -101,7 +98,7 @@ public static class Recommender
         string? parameter = swept == default ? null : swept.Name;
         var candidates = settings
             .Select(s => new Candidate(s.Key, parameter == null ? null : Number(DefenseName.Parse(s.Key).Value(swept.Stage, swept.Name)),
-                limits.Select(l => Evaluate(s.ToList(), l)).ToList(), Scores.Mean(s, "utility_drop"), Scores.Mean(s, "wire_bytes"), Scores.Mean(s, "epsilon")))
+                limits.Select(l => Evaluate(s.ToList(), l)).ToList(), Scores.Mean(s, Metrics.UtilityDrop), Scores.Mean(s, Metrics.WireBytes), Scores.Mean(s, Metrics.Epsilon)))
             .OrderBy(c => c.Parameter ?? 0).ThenBy(c => c.Defense, StringComparer.Ordinal).ToList();
 
         var feasible = candidates.Where(c => c.Feasible).ToList();
@@ -196,8 +193,6 @@ public static class Recommender
         if (!DefenseCatalog.All.TryGet(stage, out var info) || info.Parameters.FirstOrDefault(p => p.Name == name) is not { } spec) return true;
         return (spec.MinExclusive ? value > spec.Min : value >= spec.Min) && (spec.MaxExclusive ? value < spec.Max : value <= spec.Max);
     }
-
-    private static string Failing(Candidate c) => string.Join("+", c.Violations.Select(v => v.Metric));
 
     /// <summary>Four values strictly between a and b: geometric when both are positive, else evenly spaced.</summary>
     public static List<double> Between(double a, double b) =>

@@ -50,15 +50,14 @@ public static class Scores
     public static string Scenario(CellRow r) => BaselineCell.ScenarioText(r);
 
     /// <summary>The metric an attack is judged by (the plots' primary metric).</summary>
-    public static string MetricOf(IReadOnlyList<CellRow> attackRows) =>
-        PlotRenderer.PrimaryMetric(PlotRenderer.AttackFamily(attackRows[0].Attack), attackRows);
+    public static string MetricOf(IReadOnlyList<CellRow> attackRows) => PlotRenderer.PrimaryMetric(attackRows);
 
     /// <summary>The leakage of one row on <paramref name="metric"/>, normalised by the random guess where the row has one.</summary>
     public static double? Leakage(CellRow r, string metric)
     {
         double? value = r.Metric(metric);
         if (value == null) return null;
-        double? random = r.Metric(metric + "_random");
+        double? random = Metrics.RandomGuessOf(r, metric);
         return random is { } b && b < 1 ? (value.Value - b) / (1 - b) : value;
     }
 
@@ -67,14 +66,14 @@ public static class Scores
     {
         var values = rows.Select(r => normalise ? Leakage(r, metric) : r.Metric(metric)).Where(v => v != null).Select(v => v!.Value).ToList();
         if (values.Count == 0) return null;
-        bool normalised = normalise && rows.Any(r => r.Metric(metric + "_random") is < 1);
+        bool normalised = normalise && rows.Any(r => Metrics.RandomGuessOf(r, metric) is < 1);
         return new AttackScore(AttackKey(rows[0]), metric, normalised, Interval.Of(values), rows.Select(r => r.CellId).Distinct().Order(StringComparer.Ordinal).ToList());
     }
 
-    /// <summary>The mean of a per-setting column over the rows that have it (utility is measured once per setting).</summary>
-    public static double? Mean(IEnumerable<CellRow> rows, string column)
+    /// <summary>The mean of a per-setting metric over the rows that have it (utility is measured once per setting).</summary>
+    public static double? Mean(IEnumerable<CellRow> rows, MetricSpec metric)
     {
-        var values = rows.Select(r => r.Metric(column)).Where(v => v != null).Select(v => v!.Value).ToList();
+        var values = rows.Select(metric.Read).Where(v => v != null).Select(v => v!.Value).ToList();
         return values.Count == 0 ? null : values.Average();
     }
 }

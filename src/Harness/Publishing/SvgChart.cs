@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Publishing;
 

@@ -14,12 +14,8 @@ public sealed partial record CellRow
     public const string Failed = "failed";
     public const string NotApplicable = "not-applicable";
 
-    /// <summary>Leakage and utility metric columns, in CSV order; verify and plots iterate over these.</summary>
-    public static readonly string[] MetricColumns =
-    [
-        "asr", "asr_random", "leacc", "leacc_random", "lnacc", "lnacc_random", "irec", "psnr", "ssim", "mse", "success",
-        "utility_acc", "utility_drop", "update_cosine", "wire_bytes", "epsilon", "delta",
-    ];
+    /// <summary>Metric columns, in CSV order (the metric table's names); verify and plots iterate over these.</summary>
+    public static readonly string[] MetricColumns = [.. Metrics.All.Select(m => m.Name)];
 
     [CsvColumn("cell_id")]
     public string CellId { get; init; } = "";
@@ -55,40 +51,40 @@ public sealed partial record CellRow
     public string Status { get; init; } = "";
     [CsvColumn("error", Optional = true)]
     public string Error { get; init; } = "";
-    [CsvColumn("asr", Optional = true)]
+    [CsvColumn(Metrics.Names.Asr, Optional = true)]
     public double? Asr { get; init; }
-    [CsvColumn("asr_random", Optional = true)]
+    [CsvColumn(Metrics.Names.AsrRandom, Optional = true)]
     public double? AsrRandom { get; init; }
-    [CsvColumn("leacc", Optional = true)]
+    [CsvColumn(Metrics.Names.LeAcc, Optional = true)]
     public double? LeAcc { get; init; }
-    [CsvColumn("leacc_random", Optional = true)]
+    [CsvColumn(Metrics.Names.LeAccRandom, Optional = true)]
     public double? LeAccRandom { get; init; }
-    [CsvColumn("lnacc", Optional = true)]
+    [CsvColumn(Metrics.Names.LnAcc, Optional = true)]
     public double? LnAcc { get; init; }
-    [CsvColumn("lnacc_random", Optional = true)]
+    [CsvColumn(Metrics.Names.LnAccRandom, Optional = true)]
     public double? LnAccRandom { get; init; }
-    [CsvColumn("irec", Optional = true)]
+    [CsvColumn(Metrics.Names.IRec, Optional = true)]
     public double? IRec { get; init; }
-    [CsvColumn("psnr", Optional = true)]
+    [CsvColumn(Metrics.Names.Psnr, Optional = true)]
     public double? Psnr { get; init; }
-    [CsvColumn("ssim", Optional = true)]
+    [CsvColumn(Metrics.Names.Ssim, Optional = true)]
     public double? Ssim { get; init; }
-    [CsvColumn("mse", Optional = true)]
+    [CsvColumn(Metrics.Names.Mse, Optional = true)]
     public double? Mse { get; init; }
     /// <summary>Share of reconstructed images whose PSNR reaches the matrix's success_psnr.</summary>
-    [CsvColumn("success", Optional = true)]
+    [CsvColumn(Metrics.Names.Success, Optional = true)]
     public double? Success { get; init; }
-    [CsvColumn("utility_acc", Optional = true)]
+    [CsvColumn(Metrics.Names.UtilityAcc, Optional = true)]
     public double? UtilityAcc { get; init; }
-    [CsvColumn("utility_drop", Optional = true)]
+    [CsvColumn(Metrics.Names.UtilityDrop, Optional = true)]
     public double? UtilityDrop { get; init; }
-    [CsvColumn("update_cosine", Optional = true)]
+    [CsvColumn(Metrics.Names.UpdateCosine, Optional = true)]
     public double? UpdateCosine { get; init; }
-    [CsvColumn("wire_bytes", Optional = true)]
+    [CsvColumn(Metrics.Names.WireBytes, Optional = true)]
     public double? WireBytes { get; init; }
-    [CsvColumn("epsilon", Optional = true)]
+    [CsvColumn(Metrics.Names.Epsilon, Optional = true)]
     public double? Epsilon { get; init; }
-    [CsvColumn("delta", Optional = true)]
+    [CsvColumn(Metrics.Names.Delta, Optional = true)]
     public double? Delta { get; init; }
     [CsvColumn("attack_ms", Optional = true)]
     public double? AttackMs { get; init; }
@@ -129,27 +125,7 @@ public sealed partial record CellRow
     };
 
     /// <summary>A metric by its column name (null when empty or unknown).</summary>
-    public double? Metric(string column) => column switch
-    {
-        "asr" => Asr,
-        "asr_random" => AsrRandom,
-        "leacc" => LeAcc,
-        "leacc_random" => LeAccRandom,
-        "lnacc" => LnAcc,
-        "lnacc_random" => LnAccRandom,
-        "irec" => IRec,
-        "psnr" => Psnr,
-        "ssim" => Ssim,
-        "mse" => Mse,
-        "success" => Success,
-        "utility_acc" => UtilityAcc,
-        "utility_drop" => UtilityDrop,
-        "update_cosine" => UpdateCosine,
-        "wire_bytes" => WireBytes,
-        "epsilon" => Epsilon,
-        "delta" => Delta,
-        _ => null,
-    };
+    public double? Metric(string column) => Metrics.Find(column)?.Read(this);
 
     /// <summary>The key that identifies a row within a run: a cell runs once per seed.</summary>
     [CsvIgnore]

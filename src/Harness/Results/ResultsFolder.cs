@@ -15,7 +15,7 @@ public sealed record ResultsFolder(string Folder, IReadOnlyList<CellRow> Rows, M
     {
         if (File.Exists(folder)) throw new InputException($"{folder} is a file, not a results folder", "give the folder that holds cells.csv");
         if (!Directory.Exists(folder)) throw new InputException($"{folder} does not exist, so neither does its {CellsCsv.FileName}", "give a results folder written by `run`");
-        return new ResultsFolder(folder, ReadCells(Path.Combine(folder, CellsCsv.FileName)), Manifest.TryLoad(folder));
+        return new ResultsFolder(folder, ReadCells(new RunFolder(folder).Cells), Manifest.TryLoad(folder));
     }
 
     /// <summary>

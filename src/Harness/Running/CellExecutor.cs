@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Audit;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
@@ -55,7 +56,7 @@ public static class CellExecutor
             var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
                 scoring ?? new ScoringOptions(), view.Contributors);
             if (imageFolder != null && images.Count > 0)
-                ReconstructionGrid.Save(Path.Combine(imageFolder, ReconstructionGrid.FileName(cell.Id, seed)), images);
+                ReconstructionGrid.Save(Path.Combine(imageFolder, RunFolder.GridFileName(cell.Id, seed)), images);
             row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
             return Costs(row, cell, pipeline, round, utility);
         }

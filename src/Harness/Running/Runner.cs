@@ -1,7 +1,7 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
@@ -41,16 +41,17 @@ public sealed class Runner(TextWriter output, TextWriter log)
         // Held to the end: a second writer into this folder would interleave or lose rows.
         using var folderLock = ResultsLock.Acquire(outDir, string.Join(' ', ["defensebench", .. arguments]));
         if (folderLock.TakenOver is { } stale) log.WriteLine($"took over the lock of {outDir} left by {stale}, which ended without releasing it");
-        string cellsPath = Path.Combine(outDir, CellsCsv.FileName);
+        var run = new RunFolder(outDir);
+        string cellsPath = run.Cells;
 
         var done = new HashSet<(string, int)>();
         var resumedAt = new List<DateTimeOffset>();
         // Only a resumed run reads what the folder holds; a fresh run sets it aside unread.
         var previous = options.Resume ? Manifest.TryLoad(outDir) : null;
-        if (File.Exists(cellsPath))
+        if (run.HasCells)
         {
             if (options.Resume) done = Resume(matrix, shard, outDir, cellsPath, previous, resumedAt);
-            else SetAside(outDir);
+            else SetAside(run);
         }
         var (version, commit) = Manifest.BuildInfo();
         var manifest = new Manifest
@@ -86,7 +87,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), Path.Combine(outDir, ImagesFolder));
+                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images);
         }
 
         var rows = RowOrder.Canonical(ResultsFolder.ReadCells(cellsPath, mayBeEmpty: true), matrix.Cells.Select(c => c.Id).ToArray());
@@ -103,9 +104,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
             FailedRows = rows.Count(r => r.Status == CellRow.Failed),
         };
         manifest.Save(outDir);
-        var plots = PlotRenderer.RenderAll(rows, Path.Combine(outDir, "plots"));
-        var index = ImageIndex.Write(rows, Path.Combine(outDir, ImagesFolder));
-        Summarise(rows, outDir, plots.Count, index);
+        var exported = RunExporters.ExportAll(rows, run);
+        Summarise(rows, run, exported.Plots.Count, exported.ImageIndex);
         return manifest.FailedRows > 0 ? 1 : 0;
     }
 
@@ -139,9 +139,6 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var foreign = rows.FirstOrDefault(r => !expected.Contains(r.Key));
         return foreign == null ? null : $"holds a row (cell {foreign.CellId} seed {foreign.Seed}) that is not a cell run of this matrix";
     }
-
-    /// <summary>The run folder's subfolder of reconstruction pictures and their index.html.</summary>
-    public const string ImagesFolder = "images";
 
     /// <summary>The order cells run in: grouped by scenario (victims built once per group and seed), then by seed.</summary>
     internal static IEnumerable<(Cell[] Cells, int Seed)> Plan(IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds) =>
@@ -197,18 +194,18 @@ public sealed class Runner(TextWriter output, TextWriter log)
     }
 
     /// <summary>A fresh run into a folder with results keeps the old ones as *.prev.* rather than deleting them.</summary>
-    private void SetAside(string outDir)
+    private void SetAside(RunFolder run)
     {
-        if (PreviousRun.SetAside(outDir))
-            log.WriteLine($"{outDir} held an earlier run: {PreviousRun.Kept} (use --resume to continue a run instead)");
+        if (run.SetAsidePrevious())
+            log.WriteLine($"{run} held an earlier run: {RunFolder.KeptPrevious} (use --resume to continue a run instead)");
     }
 
-    private void Summarise(List<CellRow> rows, string outDir, int plots, string? imageIndex)
+    private void Summarise(List<CellRow> rows, RunFolder run, int plots, string? imageIndex)
     {
         int failed = rows.Count(r => r.Status == CellRow.Failed);
         int notApplicable = rows.Count(r => r.Status == CellRow.NotApplicable);
-        output.WriteLine($"{rows.Count} rows ({rows.Count - failed - notApplicable} ok, {notApplicable} not-applicable, {failed} failed) in {Path.Combine(outDir, CellsCsv.FileName)}");
-        output.WriteLine($"{plots} plots in {Path.Combine(outDir, "plots")}");
+        output.WriteLine($"{rows.Count} rows ({rows.Count - failed - notApplicable} ok, {notApplicable} not-applicable, {failed} failed) in {run.Cells}");
+        output.WriteLine($"{plots} plots in {run.Plots}");
         if (imageIndex != null) output.WriteLine($"reconstructions: {imageIndex}");
         foreach (var row in rows.Where(r => r.Status == CellRow.Failed).Take(5))
             output.WriteLine($"  failed: {row.CellId} {row.Attack} {row.Defense} seed {row.Seed}: {row.Error}");

@@ -3,19 +3,10 @@ using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;
+using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Running;
-
-/// <summary>How reconstructions are judged: the PSNR (dB) at or above which an image counts as recovered.</summary>
-public sealed record ScoringOptions(double SuccessPsnr = ScoringOptions.DefaultSuccessPsnr)
-{
-    /// <summary>The DLM paper's threshold, here on the standard [0, 1] PSNR (the paper's is 11.5 dB too generous).</summary>
-    public const double DefaultSuccessPsnr = 20;
-}
-
-/// <summary>A target's reconstructions paired with the originals they were matched to, for the picture grid.</summary>
-public sealed record MatchedImages(int Target, ImageShape Shape, IReadOnlyList<(float[] Original, float[] Reconstruction, ImageScore Score)> Pairs);
 
 /// <summary>Scores an attack's outcome against the ground truth, which only the scorer sees.</summary>
 public static class Scoring
@@ -54,22 +45,25 @@ public static class Scoring
             if (recovery.Target != LabelRecovery.Aggregate && !contributors.Contains(recovery.Target))
                 throw new InvalidOperationException($"the attack recovered client {recovery.Target}, whose upload is not in the aggregate");
             int[] truth = TrueCounts(round, recovery.Target, contributors);
-            int[] predicted = recovery.Counts;
-            return new double?[]
-            {
-                LabelMetrics.Asr(predicted, truth), RandomGuess.Asr(truth),
-                LabelMetrics.LeAcc(predicted, truth), RandomGuess.LeAcc(truth),
-                LabelMetrics.LnAcc(predicted, truth), RandomGuess.LnAcc(truth),
-                LabelMetrics.IRec(predicted, truth),
-            };
+            return LabelScorers.Select(s => (double?)s.Score(recovery.Counts, truth)).ToArray();
         }).ToArray();
         bool existenceOnly = outcome.Labels.All(l => l.ExistenceOnly);
-        double? Mean(int i) => existenceOnly && i is not (2 or 3) ? null : scores.Average(s => s[i]);
-        return row with
+        for (int i = 0; i < LabelScorers.Length; i++)
         {
-            Asr = Mean(0), AsrRandom = Mean(1), LeAcc = Mean(2), LeAccRandom = Mean(3), LnAcc = Mean(4), LnAccRandom = Mean(5), IRec = Mean(6),
-        };
+            var metric = LabelScorers[i].Metric;
+            row = metric.Write(row, existenceOnly && !metric.Presence ? null : scores.Average(s => s[i]));
+        }
+        return row;
     }
+
+    /// <summary>How each label metric of the metric table is computed from the predicted and the true counts.</summary>
+    private static readonly (MetricSpec Metric, Func<int[], int[], double> Score)[] LabelScorers =
+    [
+        (Metrics.Asr, LabelMetrics.Asr), (Metrics.AsrRandom, (_, truth) => RandomGuess.Asr(truth)),
+        (Metrics.LeAcc, LabelMetrics.LeAcc), (Metrics.LeAccRandom, (_, truth) => RandomGuess.LeAcc(truth)),
+        (Metrics.LnAcc, LabelMetrics.LnAcc), (Metrics.LnAccRandom, (_, truth) => RandomGuess.LnAcc(truth)),
+        (Metrics.IRec, LabelMetrics.IRec),
+    ];
 
     /// <summary>The true counts behind a target: one client's, or for the aggregate the sum over the clients it holds.</summary>
     public static int[] TrueCounts(VictimRound round, int target, IReadOnlyList<int> contributors) => target == LabelRecovery.Aggregate

@@ -2,7 +2,6 @@ using DefenseBench.Core.Components;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
-using DefenseBench.Harness.Running;
 
 namespace DefenseBench.Harness.Sharding;
 
@@ -24,12 +23,12 @@ public static class ShardMerge
         foreach (string folder in folders)
         {
             if (!Directory.Exists(folder)) throw new InputException($"{folder} does not exist", "name the shard folders written by `run --shard`, or the folder that holds them");
-            if (File.Exists(Path.Combine(folder, Manifest.FileName)))
+            if (new RunFolder(folder).HasManifest)
             {
                 found.Add(Path.GetFullPath(folder));
                 continue;
             }
-            var inside = Directory.GetDirectories(folder).Where(d => File.Exists(Path.Combine(d, Manifest.FileName))).Order(StringComparer.Ordinal).ToArray();
+            var inside = Directory.GetDirectories(folder).Where(d => new RunFolder(d).HasManifest).Order(StringComparer.Ordinal).ToArray();
             if (inside.Length == 0)
                 throw new InputException($"{folder} holds no {Manifest.FileName} and no shard folders with one", "name the shard folders written by `run --shard`, or the folder that holds them");
             found.AddRange(inside.Select(Path.GetFullPath));
@@ -40,7 +39,7 @@ public static class ShardMerge
     public static MergeResult Merge(IReadOnlyList<string> folders, string outDir, string? matrixPath, IReadOnlyList<string> arguments)
     {
         var shards = ShardFolders(folders).Select(f => (Folder: f, Manifest: Manifest.TryLoad(f)
-            ?? throw new InputException($"{Path.Combine(f, Manifest.FileName)} cannot be read", "re-run that shard with --resume"))).ToArray();
+            ?? throw new InputException($"{new RunFolder(f).Manifest} cannot be read", "re-run that shard with --resume"))).ToArray();
         string target = Path.GetFullPath(outDir);
         if (shards.Any(s => s.Folder == target)) throw new InputException($"--out {outDir} is one of the shard folders", "merge into a new folder");
         CheckSameRun(shards);
@@ -52,17 +51,19 @@ public static class ShardMerge
         var grids = new List<string>();
         foreach (var (folder, _) in shards)
         {
-            var shardRows = ResultsFolder.ReadCells(Path.Combine(folder, CellsCsv.FileName), mayBeEmpty: true);
+            var shard = new RunFolder(folder);
+            var shardRows = ResultsFolder.ReadCells(shard.Cells, mayBeEmpty: true);
             rows.AddRange(shardRows);
-            grids.AddRange(shardRows.Select(r => ReconstructionGrid.PathIn(Path.Combine(folder, Runner.ImagesFolder), r)).Where(File.Exists));
+            grids.AddRange(shardRows.Select(shard.GridOf).Where(File.Exists));
         }
         CheckRows(matrix, rows);
         rows = RowOrder.Canonical(rows, matrix.Cells.Select(c => c.Id).ToArray());
 
         // Taken once the shards check out, so a refused merge leaves no folder behind.
         using var folderLock = ResultsLock.Acquire(target, "defensebench merge");
-        bool kept = PreviousRun.SetAside(target);
-        CellsCsv.Write(Path.Combine(target, CellsCsv.FileName), rows);
+        var run = new RunFolder(target);
+        bool kept = run.SetAsidePrevious();
+        CellsCsv.Write(run.Cells, rows);
         var manifest = first with
         {
             Cells = matrix.Cells.Count,
@@ -79,15 +80,13 @@ public static class ShardMerge
                 s.Manifest.Started, s.Manifest.Finished, s.Manifest.Rows)).ToArray(),
         };
         manifest.Save(target);
-        string plots = Path.Combine(target, "plots");
-        if (Directory.Exists(plots)) Directory.Delete(plots, recursive: true);
-        var rendered = PlotRenderer.RenderAll(rows, plots);
+        if (Directory.Exists(run.Plots)) Directory.Delete(run.Plots, recursive: true);
         // Each shard drew the reconstruction grids of its own cells; the merged folder holds them all, indexed once.
-        string images = Path.Combine(target, Runner.ImagesFolder);
-        if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
-        if (grids.Count > 0) Directory.CreateDirectory(images);
-        foreach (string grid in grids) File.Copy(grid, Path.Combine(images, Path.GetFileName(grid)));
-        return new MergeResult(manifest, rows, rendered, ImageIndex.Write(rows, images), kept);
+        if (Directory.Exists(run.Images)) Directory.Delete(run.Images, recursive: true);
+        if (grids.Count > 0) Directory.CreateDirectory(run.Images);
+        foreach (string grid in grids) File.Copy(grid, Path.Combine(run.Images, Path.GetFileName(grid)));
+        var exported = RunExporters.ExportAll(rows, run);
+        return new MergeResult(manifest, rows, exported.Plots, exported.ImageIndex, kept);
     }
 
     private static void CheckSameRun(IReadOnlyList<(string Folder, Manifest Manifest)> shards)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DefenseBench.Attacks;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
@@ -16,29 +17,19 @@ namespace DefenseBench.Harness.Sharding;
 ///   cost = P(model) × (K·B·U + w(attack)·C)
 /// with P the model's parameter count for the dataset's image shape, K clients, B batch size, U local steps (the
 /// clients' forward and backward passes), C classes, and w an attack's forward passes per class relative to one
-/// sample: label attacks that only read the gradient cost nothing extra, LLG*/LLG+ estimate from tens of samples per
+/// sample, declared in its catalog entry (AttackTraits.CostWeight): label attacks that only read the gradient cost nothing extra, LLG*/LLG+ estimate from tens of samples per
 /// class, gradient matching runs hundreds of optimisation steps. Assignment: longest cost first to the least loaded
 /// shard (ties to the earlier cell and the lower shard), so the most and least loaded shards differ by at most one
 /// cell's cost.
 /// </summary>
 public static class ShardPlan
 {
-    /// <summary>w(attack) by canonical id (README, running on a cluster); an id not listed weighs <see cref="DefaultAttackWeight"/>.</summary>
-    public static readonly IReadOnlyDictionary<string, double> AttackWeights = new Dictionary<string, double>(StringComparer.Ordinal)
-    {
-        ["llg"] = 0, ["idlg-label"] = 0, ["gi-label"] = 0, ["rlg"] = 1, ["ebi"] = 1, ["ilrg"] = 1, ["ilrg-sim"] = 1,
-        ["llg-star"] = 10, ["llg-plus"] = 20, ["fishing"] = 50,
-        ["dlg"] = 1000, ["idlg"] = 1000, ["dlm"] = 1000, ["dlm-plus"] = 1000,
-    };
-
-    public const double DefaultAttackWeight = 10;
-
     private static readonly ConcurrentDictionary<(string Model, ImageShape Shape, int Classes), long> ParameterCounts = new();
 
     public static double Cost(Cell cell)
     {
         var s = cell.Scenario;
-        double weight = AttackWeights.GetValueOrDefault(cell.Attack.Id, DefaultAttackWeight);
+        double weight = AttackCatalog.All.TraitsOf(cell.Attack.Id).CostWeight;
         return Parameters(s) * ((double)s.Clients * s.LabelsPerClient + weight * s.NumClasses);
     }
 

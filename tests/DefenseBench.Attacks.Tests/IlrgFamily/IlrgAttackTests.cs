@@ -1,6 +1,7 @@
 using DefenseBench.Attacks.Common;
 using DefenseBench.Attacks.Tests.Support;
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Metrics;

@@ -1,4 +1,5 @@
 using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;

@@ -1,5 +1,5 @@
 using DefenseBench.Core.Components;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using DefenseBench.Harness.Matrix;
 
 namespace DefenseBench.Harness.Tests.Matrix;

@@ -27,7 +27,7 @@ public sealed class PlotRendererTests : IDisposable
             Row(Aux8, "none", 0.45), Row(Aux8, TopK(0.5), 0.3), Row(Aux8, TopK(0.1), 0.2),
         ];
 
-        var png = Assert.Single(PlotRenderer.RenderAll(rows, _temp.Path));
+        var png = Assert.Single(Plots(rows));
 
         var texts = Texts(Path.ChangeExtension(png, ".svg"));
         Assert.Contains("llg-plus, aux_per_class=4", texts);
@@ -57,7 +57,7 @@ public sealed class PlotRendererTests : IDisposable
     {
         CellRow[] rows = [Row(Aux4, "none", 0.9), Row(Aux4, TopK(0.5), 0.8, seed: 0), Row(Aux4, TopK(0.5), 0.7, seed: 1)];
 
-        Assert.Empty(PlotRenderer.RenderAll(rows, _temp.Path));
+        Assert.Empty(Plots(rows));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class PlotRendererTests : IDisposable
             Row(Aux4, TopK(0.1), 0.7) with { Status = CellRow.Failed, Asr = null },
         ];
 
-        Assert.Empty(PlotRenderer.RenderAll(rows, _temp.Path));
+        Assert.Empty(Plots(rows));
     }
 
     private static CellRow Label(string attack, int batch, double leacc, double? lnacc, string stage = "untrained", int seed = 0) =>
@@ -87,11 +87,11 @@ public sealed class PlotRendererTests : IDisposable
             Label("ilrg", b, 1, 1 - b / 1000.0), Label("ilrg", b, 1, 1 - b / 900.0, seed: 1), Label("rlg", b, b < 100 ? 1 : 0.1, null),
         }).ToArray();
 
-        var written = PlotRenderer.RenderAll(rows, _temp.Path);
+        var written = Plots(rows);
 
         Assert.Equal(["ilrg_leacc_vs_batch.png", "ilrg_lnacc_vs_batch.png"], written.Select(Path.GetFileName).Order());
-        var lnacc = Texts(Path.Combine(_temp.Path, "ilrg_lnacc_vs_batch.svg"));
-        var leacc = Texts(Path.Combine(_temp.Path, "ilrg_leacc_vs_batch.svg"));
+        var lnacc = Texts(Path.Combine(new RunFolder(_temp.Path).Plots, "ilrg_lnacc_vs_batch.svg"));
+        var leacc = Texts(Path.Combine(new RunFolder(_temp.Path).Plots, "ilrg_leacc_vs_batch.svg"));
         Assert.Contains("ilrg", lnacc);
         Assert.DoesNotContain("rlg", lnacc);
         Assert.Contains("rlg", leacc);
@@ -108,13 +108,16 @@ public sealed class PlotRendererTests : IDisposable
             Label("ilrg", 64, 0.8, 0.59, "epochs=50,lr=0.1,batch=128"),
         ];
 
-        var written = PlotRenderer.RenderAll(rows, _temp.Path);
+        var written = Plots(rows);
 
         Assert.Contains("ilrg_lnacc_vs_stage.png", written.Select(Path.GetFileName));
-        Assert.Contains(Texts(Path.Combine(_temp.Path, "ilrg_lnacc_vs_stage.svg")), t => t == "training epochs");
+        Assert.Contains(Texts(Path.Combine(new RunFolder(_temp.Path).Plots, "ilrg_lnacc_vs_stage.svg")), t => t == "training epochs");
         Assert.Equal(50, ScenarioSweepPlots.X(rows[2], "stage"));
         Assert.Equal(0, ScenarioSweepPlots.X(rows[0], "stage"));
     }
+
+    /// <summary>The plots the run exporters write into a run folder in the temporary folder.</summary>
+    private IReadOnlyList<string> Plots(IReadOnlyList<CellRow> rows) => RunExporters.ExportAll(rows, new RunFolder(_temp.Path)).Plots;
 
     public void Dispose() => _temp.Dispose();
 }

@@ -36,7 +36,7 @@ public sealed class ReconstructionRunTests : IDisposable
 
         var rows = CellsCsv.Read(Path.Combine(_temp["out"], CellsCsv.FileName));
         Assert.Equal(2, rows.Count);
-        string index = File.ReadAllText(Path.Combine(_temp["out"], Runner.ImagesFolder, ImageIndex.FileName));
+        string index = File.ReadAllText(new RunFolder(_temp["out"]).ImageIndex);
         Assert.All(rows, r =>
         {
             Assert.Equal(CellRow.Ok, r.Status);
@@ -45,8 +45,8 @@ public sealed class ReconstructionRunTests : IDisposable
             // A mean of per-image PSNRs; -log is convex, so it is at least the PSNR of the mean MSE (Jensen).
             Assert.True(r.Psnr!.Value >= ImageMetrics.Psnr(r.Mse!.Value) - 1e-9);
             Assert.Contains("success_psnr=12.5", r.Extras, StringComparison.Ordinal);
-            string grid = ReconstructionGrid.FileName(r.CellId, r.Seed);
-            Assert.True(File.Exists(Path.Combine(_temp["out"], Runner.ImagesFolder, grid)));
+            string grid = RunFolder.GridFileName(r.CellId, r.Seed);
+            Assert.True(File.Exists(Path.Combine(new RunFolder(_temp["out"]).Images, grid)));
             Assert.Contains($"src=\"{grid}\"", index, StringComparison.Ordinal);
         });
     }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
 
-namespace DefenseBench.Harness.Publishing;
+namespace DefenseBench.Harness.Results;
 
 /// <summary>
 /// The one escaping function per output format for values that come from data (cells.csv, manifest.json, a previous

@@ -5,7 +5,7 @@ using DefenseBench.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Core.Native;
+namespace DefenseBench.Harness.Diagnostics;
 
 /// <summary>How far one parameter's float32 gradient is from its float64 reference: ‖g32 − g64‖ against ‖g64‖.</summary>
 public sealed record GradientDeviation(string Parameter, double Error, double Size)
@@ -18,7 +18,7 @@ public sealed record GradientDeviation(string Parameter, double Error, double Si
 
 /// <summary>
 /// Checks libtorch's gradients where they once went wrong: on some CPUs oneDNN's wide convolution kernels return
-/// wrong input gradients (see <see cref="OneDnnGuard"/>). The float64 reference runs without oneDNN's float32
+/// wrong input gradients (see <see cref="Core.Native.OneDnnGuard"/>). The float64 reference runs without oneDNN's float32
 /// kernels, so a float32 gradient far from it points at the kernels, not at rounding. Used by tests and `doctor`.
 /// </summary>
 public static class GradientPrecision

@@ -1,8 +1,8 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Randomness;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 
-namespace DefenseBench.Harness.Tests.Federation;
+namespace DefenseBench.Harness.Tests.Utility;
 
 public sealed class PartitionTests
 {

@@ -6,7 +6,7 @@ using DefenseBench.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>What one utility training measured: the final test accuracy, the mean cosine between the defended and the
 /// clean aggregate update, the run's shape for the privacy accountant, and the round whose aggregate was not finite

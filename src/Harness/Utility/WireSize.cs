@@ -1,7 +1,7 @@
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>
 /// Bytes an upload takes on the wire: 4 per float32 value when sent dense; when the pipeline sends it sparse (its last

@@ -5,10 +5,10 @@ using DefenseBench.Core.Randomness;
 using DefenseBench.Defenses.Compression;
 using DefenseBench.Defenses.Noise;
 using DefenseBench.Defenses.Privacy;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using TorchSharp;
 
-namespace DefenseBench.Harness.Tests.Federation;
+namespace DefenseBench.Harness.Tests.Utility;
 
 /// <summary>A small FL setting whose data is loaded once for the tests of this class.</summary>
 public sealed class SmallFederation : IDisposable

@@ -6,7 +6,7 @@ using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>A defence's utility: its accuracy, the drop against the same training without defence, and the cosine.</summary>
 public sealed record UtilityMetrics(double Accuracy, double Drop, double UpdateCosine, TrainingShape Shape, int? DivergedAt = null);

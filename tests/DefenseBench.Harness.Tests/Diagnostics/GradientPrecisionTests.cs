@@ -1,7 +1,8 @@
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Native;
+using DefenseBench.Harness.Diagnostics;
 
-namespace DefenseBench.Core.Tests.Federation;
+namespace DefenseBench.Harness.Tests.Diagnostics;
 
 /// <summary>
 /// Every attack trusts libtorch's gradients. On some CPUs oneDNN's wide convolution kernels return wrong input

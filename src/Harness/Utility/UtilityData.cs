@@ -3,7 +3,7 @@ using DefenseBench.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>
 /// The data of a utility training: a seeded subset of the train split as one tensor on the device, each client's

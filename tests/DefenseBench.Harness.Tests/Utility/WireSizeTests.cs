@@ -2,10 +2,10 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Defenses.Compression;
 using DefenseBench.Defenses.SecureAggregation;
-using DefenseBench.Harness.Federation;
+using DefenseBench.Harness.Utility;
 using TorchSharp;
 
-namespace DefenseBench.Harness.Tests.Federation;
+namespace DefenseBench.Harness.Tests.Utility;
 
 public sealed class WireSizeTests
 {

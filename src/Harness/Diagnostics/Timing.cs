@@ -1,4 +1,4 @@
-namespace DefenseBench.Harness.Bench;
+namespace DefenseBench.Harness.Diagnostics;
 
 /// <summary>Summaries of repeated timings, shared by the benchmarks and `doctor`.</summary>
 public static class Timing

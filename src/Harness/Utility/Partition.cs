@@ -1,7 +1,7 @@
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Randomness;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>How the training examples are shared out among clients: iid, or label-skewed by a Dirichlet prior.</summary>
 public static class Partition

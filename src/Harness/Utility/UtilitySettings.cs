@@ -1,7 +1,7 @@
 using System.Globalization;
 using DefenseBench.Core.Components;
 
-namespace DefenseBench.Harness.Federation;
+namespace DefenseBench.Harness.Utility;
 
 /// <summary>
 /// The FedAvg training that measures a defence's utility: <see cref="Clients"/> clients share

@@ -1,0 +1,12 @@
+namespace DefenseBench.Core.Attacks;
+
+/// <summary>
+/// What the harness needs to know about an attack besides running it, declared in its catalog entry.
+/// </summary>
+/// <param name="Family">The group its plots and leaderboard columns share: variants of one attack (llg, llg-star,
+/// llg-plus) share a family; an attack that only shares a name prefix (idlg-label beside idlg) does not.</param>
+/// <param name="CostWeight">Its forward passes per class relative to one sample, w(attack) in the sharding cost model:
+/// 0 for an attack that only reads the gradient, hundreds of optimisation steps for gradient matching.</param>
+/// <param name="PrimaryMetric">The cells.csv metric it is judged by (plots, leaderboard); null: the first label metric
+/// its rows hold, lnacc else asr. Rows that hold PSNR are judged by it whatever is declared here.</param>
+public sealed record AttackTraits(string Family, double CostWeight, string? PrimaryMetric);
