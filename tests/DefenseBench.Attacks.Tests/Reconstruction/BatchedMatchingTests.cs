@@ -92,6 +92,34 @@ public sealed class BatchedMatchingTests(ITestOutputHelper output)
         AssertSameTrajectories(new MatchSettings(MatchOptimizer.Lbfgs, 1, 10, 1, Stack: false),
             () => Enumerable.Range(0, 3).Select(trial => Victim("dlg-lenet", "synthetic-mnist", 1, trial, false)).ToArray());
 
+    // The stacked graph's L-BFGS runs cannot meet the 1e-4 after 10 steps: DLG's L-BFGS at lr 1 without a line search
+    // is that sensitive to its inputs. Scaling the target by 1 + 1e-6 moves a solo run's loss after 10 steps by 0.1 to
+    // 0.35 relative, as much as stacking does (measured on these three victims; after 2 steps up to 0.27 against 0.10).
+    // One step (up to 20 inner iterations) is short enough to tell rounding from a defect: stacked and solo losses agree
+    // within 1e-2 (measured 1.2e-4 to 5.2e-4), where a wrong stacked gradient would move them by order 1.
+    [Fact]
+    public void Stacked_lbfgs_ends_one_step_within_a_hundredth_of_each_problem_alone()
+    {
+        using var scope = torch.NewDisposeScope();
+        var settings = new MatchSettings(MatchOptimizer.Lbfgs, 1, 1, 1);
+        MatchVictim[] Victims(double scale) => Enumerable.Range(0, 3).Select(trial =>
+        {
+            var v = Victim("dlg-lenet", "synthetic-mnist", 1, trial, false);
+            using var factor = scale.ToScalar();
+            return v with { Target = v.Target.Select(t => t.mul(factor)).ToArray() };
+        }).ToArray();
+        var alone = Solve(settings with { MaxProblems = 1 }, Victims(1));
+        var nudged = Solve(settings with { MaxProblems = 1 }, Victims(1 + 1e-6));
+        var together = Solve(settings, Victims(1));
+        for (int p = 0; p < alone.Count; p++)
+        {
+            double Relative(MatchResult r) => Math.Abs(r.Loss - alone[p].Loss) / Math.Abs(alone[p].Loss);
+            output.WriteLine($"problem {p}: alone {alone[p].Loss:E4}, target x (1 + 1e-6) {Relative(nudged[p]):E2}, stacked {Relative(together[p]):E2}");
+            Assert.True(Relative(together[p]) <= 1e-2, $"problem {p}: stacked loss {together[p].Loss:E6}, alone {alone[p].Loss:E6}");
+            Assert.Equal(alone[p].Evaluations, together[p].Evaluations);
+        }
+    }
+
     [Theory]
     [InlineData("mlp2")]
     [InlineData("dlg-lenet")]
