@@ -30,14 +30,11 @@ internal static class LeaderboardCommand
                 PathArguments.InputFile(before, "--previous", "give --previous the leaderboard.json of an earlier release");
             var (_, rows, manifest) = ResultsFolder.Read(folder);
             var limit = Budget.Parse(parse.GetValue(budget)!);
-            var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), limit.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, limit));
-            if (parse.GetValue(previous) is { } old)
-                doc = doc with { Diff = LeaderboardDiff.Compare(Path.GetFileName(old), LeaderboardDocument.Load(old), doc) };
+            (string, LeaderboardDocument)? earlier = parse.GetValue(previous) is { } old ? (Path.GetFileName(old), LeaderboardDocument.Load(old)) : null;
+            var exporter = new LeaderboardExporter(limit, manifest, earlier);
             using var folderLock = ResultsLock.Acquire(target, "defensebench leaderboard");
-            var reports = new RunFolder(target);
-            File.WriteAllText(reports.Report(LeaderboardDocument.FileName), doc.Serialise());
-            File.WriteAllText(reports.Report("leaderboard.md"), LeaderboardPages.Markdown(doc));
-            File.WriteAllText(reports.Report("leaderboard.html"), LeaderboardPages.Html(doc));
+            exporter.Export(rows, new RunFolder(target));
+            var doc = exporter.Document!;
             foreach (var board in doc.Boards)
             {
                 output.WriteLine($"{Escape.Terminal(board.Scenario)}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");

@@ -38,10 +38,10 @@ internal static class RecommendCommand
             string cells = new RunFolder(folder).Cells;
             var (_, rows, manifest) = ResultsFolder.Read(folder);
             var answer = Recommender.Recommend(rows, limits, parse.GetValue(family), parse.GetValue(prefer)!);
-            string snippet = RecommendationReport.Snippet(answer, rows, manifest);
-            string plot = SafePath.Inside(target, $"recommend-{answer.Family.Replace('>', '-')}.svg", $"{cells} (defence family)");
+            var exporter = new RecommendationExporter(answer, manifest, cells);
             using var folderLock = ResultsLock.Acquire(target, "defensebench recommend");
-            File.WriteAllText(plot, RecommendationReport.Plot(answer));
+            string plot = exporter.Export(rows, new RunFolder(target)).Single();
+            string snippet = exporter.Snippet!;
             if (parse.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { answer, snippet, plot }, LeaderboardDocument.Json));
             else
