@@ -55,35 +55,65 @@ public static class DefenseCatalog
         ParameterSpec.Choice("dist", "gaussian", "noise distribution", "gaussian", "laplace"),
     ];
 
-    /// <summary>Every defence, each with its <see cref="DefenseTraits"/> (the options whose effect lives in state across rounds).</summary>
+    /// <summary>
+    /// Every defence, each with its <see cref="DefenseTraits"/> (the options whose effect lives in state across rounds).
+    /// Each factory hands the component the <see cref="ParameterValues"/> it is made with, and the component writes its
+    /// canonical name from them, so no class lists its parameters a second time.
+    /// </summary>
     public static readonly Catalog<IDefense, DefenseTraits> All = new Catalog<IDefense, DefenseTraits>()
         .Add("topk", "top-k sparsification of each upload by |value|", new DefenseTraits([new StatefulOption("ef", "off")]), TopKParameters,
-            v => new TopK(v.Real("keep"), ParseScope(v.Choice("scope")), v.Switch("ef")))
+            v => new Compression.TopK(v))
         .Add("secagg", "SecAgg (Bonawitz et al. 2017): real masking protocol, every client a neighbour; the server sees only the aggregate",
-            DefenseTraits.Stateless, SecAggParameters, v => SecAggFrom(v, null))
+            DefenseTraits.Stateless, SecAggParameters, v => new SecureAggregation.SecAgg(v, null))
         .Add("secagg-plus", "SecAgg+ (Bell et al. 2020): SecAgg over a random ring of the given degree",
-            DefenseTraits.Stateless, SecAggPlusParameters, v => SecAggFrom(v, EvenDegree(v.Integer("degree"))))
+            DefenseTraits.Stateless, SecAggPlusParameters, v => new SecureAggregation.SecAgg(v, EvenDegree(v.Integer("degree"))))
         .Add("dpsgd", "example-level DP-SGD: clip each example's gradient to C, add N(0, (z·C)²) to the sum, divide by B (first stage)", DefenseTraits.Stateless, DpParameters,
-            v => new DpSgd(v.Real("clip"), v.Real("z")))
+            v => new Privacy.DpSgd(v))
         .Add("dpfedavg", "client-level DP-FedAvg: clip each upload to C, average m uploads, add N(0, (z·C/m)²); the server sees only the aggregate",
-            DefenseTraits.Stateless, DpParameters, v => new DpFedAvg(v.Real("clip"), v.Real("z")))
+            DefenseTraits.Stateless, DpParameters, v => new Privacy.DpFedAvg(v))
         .Add("clipnoise", "the LLG paper's DP: clip each tensor of the upload to β, add Gaussian noise of std σ", DefenseTraits.Stateless, ClipNoiseParameters,
-            v => new ClipNoise(v.Real("clip"), v.Real("sigma")))
+            v => new Privacy.ClipNoise(v))
         .Add("noise", "additive Gaussian or Laplace noise of an absolute scale, no clipping (no finite ε)", DefenseTraits.Stateless, NoiseParameters,
-            v => new AdditiveNoise(v.Real("scale"), v.Choice("dist") == "laplace" ? NoiseDistribution.Laplace : NoiseDistribution.Gaussian));
+            v => new Noise.AdditiveNoise(v));
 
-    private static SecAgg SecAggFrom(ParameterValues v, int? degree) =>
-        new(degree, v.Real("threshold"), v.Integer("modulus_bits"), v.Integer("quant_bits"), v.Real("clip"), v.Real("max_weight"), v.Real("dropout"),
-            Enum.Parse<DropoutRound>(v.Choice("dropout_phase"), ignoreCase: true));
+    // Typed shortcuts for code that builds a defence directly (tests, benches): each goes through its catalog entry,
+    // so a direct defence has the same values, checks and canonical name as one written in a matrix.
+
+    public static Compression.TopK TopK(double keep, TopKScope scope, bool errorFeedback) =>
+        Create<Compression.TopK>("topk", new() { ["keep"] = keep, ["scope"] = Compression.TopK.ScopeName(scope), ["ef"] = errorFeedback });
+
+    /// <summary>SecAgg (<paramref name="degree"/> null) or SecAgg+ over a ring of that degree.</summary>
+    public static SecureAggregation.SecAgg SecAgg(int? degree, double threshold, int modulusBits, int quantBits, double clip, double maxWeight,
+        double dropout, DropoutRound dropoutRound)
+    {
+        var given = new Dictionary<string, object>
+        {
+            ["threshold"] = threshold, ["modulus_bits"] = modulusBits, ["quant_bits"] = quantBits, ["clip"] = clip,
+            ["max_weight"] = maxWeight, ["dropout"] = dropout, ["dropout_phase"] = SecureAggregation.SecAgg.RoundName(dropoutRound),
+        };
+        if (degree is { } k) given["degree"] = k;
+        return Create<SecureAggregation.SecAgg>(degree == null ? "secagg" : "secagg-plus", given);
+    }
+
+    public static Privacy.DpSgd DpSgd(double clip, double noiseMultiplier) =>
+        Create<Privacy.DpSgd>("dpsgd", new() { ["clip"] = clip, ["z"] = noiseMultiplier });
+
+    public static Privacy.DpFedAvg DpFedAvg(double clip, double noiseMultiplier) =>
+        Create<Privacy.DpFedAvg>("dpfedavg", new() { ["clip"] = clip, ["z"] = noiseMultiplier });
+
+    public static Privacy.ClipNoise ClipNoise(double clip, double sigma) =>
+        Create<Privacy.ClipNoise>("clipnoise", new() { ["clip"] = clip, ["sigma"] = sigma });
+
+    public static Noise.AdditiveNoise AdditiveNoise(double scale, NoiseDistribution distribution) =>
+        Create<Noise.AdditiveNoise>("noise", new() { ["scale"] = scale, ["dist"] = Noise.AdditiveNoise.DistributionName(distribution) });
+
+    /// <summary>The entry's component made from its defaults overridden by <paramref name="given"/> (checked as a matrix's values are).</summary>
+    private static T Create<T>(string id, Dictionary<string, object> given) where T : IDefense
+    {
+        var entry = All.Get(id);
+        return (T)entry.Create(ParameterValues.Create(entry.Parameters, given));
+    }
 
     private static int EvenDegree(int degree) => degree % 2 == 0 ? degree
         : throw new InputException($"secagg-plus degree: {degree} is odd; the ring joins degree/2 neighbours on each side", "write an even degree");
-
-    private static TopKScope ParseScope(string scope) => scope switch
-    {
-        "layer" => TopKScope.Layer,
-        "global" => TopKScope.Global,
-        "last-layer" => TopKScope.LastLayer,
-        _ => throw new ArgumentException($"unknown top-k scope '{scope}'", nameof(scope)),
-    };
 }

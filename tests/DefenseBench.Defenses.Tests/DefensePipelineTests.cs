@@ -34,7 +34,7 @@ public sealed class DefensePipelineTests
     [Fact]
     public void Stages_are_joined_with_a_greater_than_sign_in_order()
     {
-        var pipeline = DefensePipeline.From([new TopK(0.5, TopKScope.Global, true), new TopK(0.1, TopKScope.Layer, false), new FakeSecureAggregation()]);
+        var pipeline = DefensePipeline.From([DefenseCatalog.TopK(0.5, TopKScope.Global, true), DefenseCatalog.TopK(0.1, TopKScope.Layer, false), new FakeSecureAggregation()]);
 
         Assert.Equal("topk(keep=0.5,scope=global,ef=on)>topk(keep=0.1,scope=layer,ef=off)>secagg", pipeline.Canonical);
         Assert.Equal(2, pipeline.ClientStages.Count);
@@ -44,7 +44,7 @@ public sealed class DefensePipelineTests
     [Fact]
     public void An_aggregation_defence_must_come_last()
     {
-        var e = Assert.Throws<ArgumentException>(() => DefensePipeline.From([new FakeSecureAggregation(), new TopK(0.1, TopKScope.Layer, false)]));
+        var e = Assert.Throws<ArgumentException>(() => DefensePipeline.From([new FakeSecureAggregation(), DefenseCatalog.TopK(0.1, TopKScope.Layer, false)]));
 
         Assert.Contains("secagg aggregates the uploads, so it must be the last stage", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => DefensePipeline.From([new FakeSecureAggregation(), new FakeSecureAggregation()]));
@@ -62,7 +62,7 @@ public sealed class DefensePipelineTests
     public void Every_client_keeps_its_own_error_feedback_state()
     {
         using var scope = torch.NewDisposeScope();
-        var pipeline = DefensePipeline.From([new TopK(0.5, TopKScope.Layer, true), new TopK(0.5, TopKScope.Layer, false)]);
+        var pipeline = DefensePipeline.From([DefenseCatalog.TopK(0.5, TopKScope.Layer, true), DefenseCatalog.TopK(0.5, TopKScope.Layer, false)]);
         var upload = new Update(UpdateKind.Gradient, [("w", torch.tensor(new float[] { 4, -3, 2, 1 }))]);
         using var sessions = pipeline.OpenSessions(3);
 

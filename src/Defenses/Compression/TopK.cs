@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
@@ -24,22 +25,38 @@ public enum TopKScope
 /// Top-k sparsification: keep the fraction <see cref="Keep"/> of entries with the largest |value| of the upload
 /// (gradient or weight delta) and zero the rest. Ties go to the lower index (stable sort), so results do not depend
 /// on the device. With error feedback each client adds what it withheld last round to its next upload.
-/// keep = 1 returns the upload unchanged, bit for bit.
+/// keep = 1 returns the upload unchanged, bit for bit. Made by the catalog (<see cref="DefenseCatalog.TopK"/> for a
+/// direct one) from the parameter values its canonical name is written from.
 /// </summary>
-public sealed class TopK(double keep, TopKScope scope, bool errorFeedback) : ISparsifyingDefense
+public sealed class TopK : ISparsifyingDefense
 {
-    public double Keep { get; } = keep;
-    public TopKScope Scope { get; } = scope;
-    public bool ErrorFeedback { get; } = errorFeedback;
+    public TopK(ParameterValues values)
+    {
+        Keep = values.Real("keep");
+        Scope = ParseScope(values.Choice("scope"));
+        ErrorFeedback = values.Switch("ef");
+        Canonical = values.CanonicalName("topk");
+    }
 
-    public string Canonical => Core.Components.ParameterValues.Create(DefenseCatalog.TopKParameters,
-        new Dictionary<string, object> { ["keep"] = Keep, ["scope"] = ScopeName(Scope), ["ef"] = ErrorFeedback }).CanonicalName("topk");
+    public double Keep { get; }
+    public TopKScope Scope { get; }
+    public bool ErrorFeedback { get; }
+
+    public string Canonical { get; }
 
     public static string ScopeName(TopKScope scope) => scope switch
     {
         TopKScope.Layer => "layer",
         TopKScope.Global => "global",
         _ => "last-layer",
+    };
+
+    private static TopKScope ParseScope(string scope) => scope switch
+    {
+        "layer" => TopKScope.Layer,
+        "global" => TopKScope.Global,
+        "last-layer" => TopKScope.LastLayer,
+        _ => throw new ArgumentException($"unknown top-k scope '{scope}'", nameof(scope)),
     };
 
     public IClientDefenseSession Open(int client) => new Session(this);

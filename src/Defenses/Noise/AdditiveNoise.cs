@@ -8,13 +8,12 @@ namespace DefenseBench.Defenses.Noise;
 /// paper's "noise" defence): Gaussian with std = scale, or Laplace with b = scale. Without clipping the sensitivity is
 /// unbounded, so it has no finite ε. scale = 0 returns the upload unchanged.
 /// </summary>
-public sealed class AdditiveNoise(double scale, NoiseDistribution distribution) : IClientDefense
+public sealed class AdditiveNoise(ParameterValues values) : IClientDefense
 {
-    public double Scale { get; } = scale;
-    public NoiseDistribution Distribution { get; } = distribution;
+    public double Scale { get; } = values.Real("scale");
+    public NoiseDistribution Distribution { get; } = values.Choice("dist") == "laplace" ? NoiseDistribution.Laplace : NoiseDistribution.Gaussian;
 
-    public string Canonical => ParameterValues.Create(DefenseCatalog.NoiseParameters,
-        new Dictionary<string, object> { ["scale"] = Scale, ["dist"] = DistributionName(Distribution) }).CanonicalName("noise");
+    public string Canonical { get; } = values.CanonicalName("noise");
 
     public static string DistributionName(NoiseDistribution d) => d == NoiseDistribution.Gaussian ? "gaussian" : "laplace";
 

@@ -13,13 +13,12 @@ namespace DefenseBench.Defenses.Privacy;
 /// data replaced by other data, its upload u by any u' with each tensor's norm ≤ β. Then ‖u − u'‖ ≤ 2β·√L for L
 /// tensors, giving z = σ/(2β·√L) with q = 1 and T = rounds (docs/defences.md).
 /// </summary>
-public sealed class ClipNoise(double clip, double sigma) : IClientDefense, IPrivateDefense
+public sealed class ClipNoise(ParameterValues values) : IClientDefense, IPrivateDefense
 {
-    public double ClipNorm { get; } = clip;
-    public double Sigma { get; } = sigma;
+    public double ClipNorm { get; } = values.Real("clip");
+    public double Sigma { get; } = values.Real("sigma");
 
-    public string Canonical => ParameterValues.Create(DefenseCatalog.ClipNoiseParameters,
-        new Dictionary<string, object> { ["clip"] = ClipNorm, ["sigma"] = Sigma }).CanonicalName("clipnoise");
+    public string Canonical { get; } = values.CanonicalName("clipnoise");
 
     public PrivacyUnit Unit => PrivacyUnit.Client;
 

@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
@@ -13,7 +14,7 @@ namespace DefenseBench.Defenses.Privacy;
 /// an individual upload: attacks that need individual uploads are not applicable under it.
 /// Accounting: q = clients per round ÷ clients, σ = z, T = rounds.
 /// </summary>
-public sealed class DpFedAvg(double clip, double noiseMultiplier) : GaussianMechanism("dpfedavg", clip, noiseMultiplier), IAggregationDefense, IPrivateDefense
+public sealed class DpFedAvg(ParameterValues values) : GaussianMechanism("dpfedavg", values), IAggregationDefense, IPrivateDefense
 {
     public PrivacyUnit Unit => PrivacyUnit.Client;
 

@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
@@ -18,7 +19,7 @@ namespace DefenseBench.Defenses.Privacy;
 /// example used k times in a round composes k Gaussian mechanisms at q = 1 (disjoint batches compose in parallel).
 /// A Poisson-sampled batch (utility training) is divided by its expected size, as Opacus does.
 /// </summary>
-public sealed class DpSgd(double clip, double noiseMultiplier) : GaussianMechanism("dpsgd", clip, noiseMultiplier), IGradientDefense, IPrivateDefense
+public sealed class DpSgd(ParameterValues values) : GaussianMechanism("dpsgd", values), IGradientDefense, IPrivateDefense
 {
     public PrivacyUnit Unit => PrivacyUnit.Example;
 

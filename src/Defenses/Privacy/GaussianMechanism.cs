@@ -8,21 +8,20 @@ namespace DefenseBench.Defenses.Privacy;
 /// </summary>
 public abstract class GaussianMechanism
 {
-    protected GaussianMechanism(string id, double clip, double noiseMultiplier)
+    protected GaussianMechanism(string id, ParameterValues values)
     {
+        double clip = values.Real("clip"), noiseMultiplier = values.Real("z");
         if (double.IsPositiveInfinity(clip) && noiseMultiplier > 0)
             throw new InputException($"{id} with clip=inf and z={ParameterSpec.FormatReal(noiseMultiplier)} would add noise of infinite std z·clip",
                 "give a finite clip, or z: 0");
-        Id = id;
         Clip = clip;
         NoiseMultiplier = noiseMultiplier;
+        Canonical = values.CanonicalName(id);
     }
 
-    private string Id { get; }
     public double Clip { get; }
     public double NoiseMultiplier { get; }
 
-    /// <summary>"dpsgd(clip=1,z=0.5)".</summary>
-    public string Canonical => ParameterValues.Create(DefenseCatalog.DpParameters,
-        new Dictionary<string, object> { ["clip"] = Clip, ["z"] = NoiseMultiplier }).CanonicalName(Id);
+    /// <summary>"dpsgd(clip=1,z=0.5)", from the values it was created with.</summary>
+    public string Canonical { get; }
 }

@@ -17,33 +17,22 @@ public enum DropoutRound { Advertise, Share, Mask, Unmask, Any }
 /// Simulated dropouts remove a fraction of the clients in one round; the result names the survivors, whose inputs the
 /// server summed (a real server knows them: it collected their masked inputs and unmasked their sum).
 /// </summary>
-public sealed class SecAgg(int? degree, double threshold, int modulusBits, int quantBits, double clip, double maxWeight,
-    double dropout, DropoutRound dropoutRound) : IAggregationDefense, IWireProtocol
+/// <param name="values">The parameter values the catalog created it with (its canonical name is written from them).</param>
+/// <param name="degree">The ring's degree for SecAgg+ (read from <paramref name="values"/> and checked by the catalog), null for SecAgg.</param>
+public sealed class SecAgg(ParameterValues values, int? degree) : IAggregationDefense, IWireProtocol
 {
     public int? Degree { get; } = degree;
-    public double Threshold { get; } = threshold;
-    public int ModulusBits { get; } = modulusBits;
-    public int QuantBits { get; } = quantBits;
-    public double Clip { get; } = clip;
-    public double MaxWeight { get; } = maxWeight;
-    public double Dropout { get; } = dropout;
-    public DropoutRound DropoutRound { get; } = dropoutRound;
+    public double Threshold { get; } = values.Real("threshold");
+    public int ModulusBits { get; } = values.Integer("modulus_bits");
+    public int QuantBits { get; } = values.Integer("quant_bits");
+    public double Clip { get; } = values.Real("clip");
+    public double MaxWeight { get; } = values.Real("max_weight");
+    public double Dropout { get; } = values.Real("dropout");
+    public DropoutRound DropoutRound { get; } = Enum.Parse<DropoutRound>(values.Choice("dropout_phase"), ignoreCase: true);
 
     public string Id => Degree == null ? "secagg" : "secagg-plus";
 
-    public string Canonical
-    {
-        get
-        {
-            var values = new Dictionary<string, object>
-            {
-                ["threshold"] = Threshold, ["modulus_bits"] = (long)ModulusBits, ["quant_bits"] = (long)QuantBits, ["clip"] = Clip,
-                ["max_weight"] = MaxWeight, ["dropout"] = Dropout, ["dropout_phase"] = RoundName(DropoutRound),
-            };
-            if (Degree is { } k) values["degree"] = (long)k;
-            return ParameterValues.Create(Degree == null ? DefenseCatalog.SecAggParameters : DefenseCatalog.SecAggPlusParameters, values).CanonicalName(Id);
-        }
-    }
+    public string Canonical { get; } = values.CanonicalName(degree == null ? "secagg" : "secagg-plus");
 
     public static string RoundName(DropoutRound round) => round.ToString().ToLowerInvariant();
 

@@ -4,6 +4,7 @@ using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses;
 using DefenseBench.Defenses.Privacy;
 using DefenseBench.Harness.Diagnostics;
 using TorchSharp;
@@ -34,7 +35,7 @@ public static class DpSgdBench
             var parameters = classifier.parameters().ToArray();
             var rng = new Rng(7);
             var batch = VictimRound.LoadBatch(data, Enumerable.Range(0, batchSize).Select(_ => rng.NextInt(data.NumClasses)).ToArray(), rng, device);
-            var dpsgd = new DpSgd(clip, z).Gradient(new Rng(9));
+            var dpsgd = DefenseCatalog.DpSgd(clip, z).Gradient(new Rng(9));
 
             // Interleaved, so that load from other processes hits both alike.
             var medians = Medians(runs,

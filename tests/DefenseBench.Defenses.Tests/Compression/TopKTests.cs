@@ -52,7 +52,7 @@ public sealed class TopKTests
     {
         using var d = torch.NewDisposeScope();
         var rng = new Rng(2);
-        var session = new TopK(1.0, scope, ef).Open(0);
+        var session = DefenseCatalog.TopK(1.0, scope, ef).Open(0);
 
         for (int round = 0; round < 3; round++)
         {
@@ -72,7 +72,7 @@ public sealed class TopKTests
         using var d = torch.NewDisposeScope();
         var upload = Random(new Rng(3));
 
-        var sent = Apply(new TopK(keep, TopKScope.Layer, false), upload);
+        var sent = Apply(DefenseCatalog.TopK(keep, TopKScope.Layer, false), upload);
 
         foreach (var name in upload.Names)
         {
@@ -96,7 +96,7 @@ public sealed class TopKTests
         // Make the fc bias large so a global ranking favours it over a per-tensor one.
         upload = upload.Map((name, t) => name == "fc.bias" ? t * 10 : t);
 
-        var sent = Apply(new TopK(keep, TopKScope.Global, false), upload);
+        var sent = Apply(DefenseCatalog.TopK(keep, TopKScope.Global, false), upload);
 
         var input = upload.Tensors.SelectMany(Values).ToArray();
         var output = sent.Tensors.SelectMany(Values).ToArray();
@@ -112,7 +112,7 @@ public sealed class TopKTests
         using var d = torch.NewDisposeScope();
         var upload = new Update(UpdateKind.Gradient, [("fc.weight", torch.tensor(new float[] { 1, -1, 1, -1 }))]);
 
-        var sent = Apply(new TopK(0.5, TopKScope.Layer, false), upload);
+        var sent = Apply(DefenseCatalog.TopK(0.5, TopKScope.Layer, false), upload);
 
         Assert.Equal([1f, -1f, 0f, 0f], Values(sent["fc.weight"]));
     }
@@ -124,7 +124,7 @@ public sealed class TopKTests
         var upload = new Update(UpdateKind.Gradient,
             [("conv.weight", torch.tensor(new float[] { 0.5f, 2 })), ("fc.weight", torch.tensor(new float[] { 2, 0.5f })), ("fc.bias", torch.tensor(new float[] { 2, -2 }))]);
 
-        var sent = Apply(new TopK(0.5, TopKScope.Global, false), upload);
+        var sent = Apply(DefenseCatalog.TopK(0.5, TopKScope.Global, false), upload);
 
         Assert.Equal([0f, 2f], Values(sent["conv.weight"]));
         Assert.Equal([2f, 0f], Values(sent["fc.weight"]));
@@ -139,7 +139,7 @@ public sealed class TopKTests
         // A global ranking would spend every slot on the huge fc.weight; the bias must still keep its own top entry.
         upload = upload.Map((name, t) => name == "fc.weight" ? t * 100 : t);
 
-        var sent = Apply(new TopK(0.25, TopKScope.LastLayer, false), upload);
+        var sent = Apply(DefenseCatalog.TopK(0.25, TopKScope.LastLayer, false), upload);
 
         Assert.Equal(Values(upload["conv.weight"]), Values(sent["conv.weight"]));
         Assert.Equal(Values(upload["conv.bias"]), Values(sent["conv.bias"]));
@@ -170,7 +170,7 @@ public sealed class TopKTests
         using var d = torch.NewDisposeScope();
         var upload = Random(new Rng(6), UpdateKind.WeightDelta);
 
-        var sent = Apply(new TopK(0.1, TopKScope.Global, true), upload);
+        var sent = Apply(DefenseCatalog.TopK(0.1, TopKScope.Global, true), upload);
 
         Assert.Equal(UpdateKind.WeightDelta, sent.Kind);
         Assert.Equal(upload.Names, sent.Names);
@@ -182,7 +182,7 @@ public sealed class TopKTests
     {
         using var d = torch.NewDisposeScope();
         var rng = new Rng(7);
-        var session = new TopK(0.2, scope, ef).Open(0);
+        var session = DefenseCatalog.TopK(0.2, scope, ef).Open(0);
 
         for (int round = 0; round < 3; round++)
         {
@@ -201,8 +201,8 @@ public sealed class TopKTests
     {
         using var d = torch.NewDisposeScope();
         static Update One(params float[] v) => new(UpdateKind.Gradient, [("fc.weight", torch.tensor(v))]);
-        var withEf = new TopK(0.5, TopKScope.Layer, true).Open(0);
-        var withoutEf = new TopK(0.5, TopKScope.Layer, false).Open(0);
+        var withEf = DefenseCatalog.TopK(0.5, TopKScope.Layer, true).Open(0);
+        var withoutEf = DefenseCatalog.TopK(0.5, TopKScope.Layer, false).Open(0);
         var rng = new Rng(8);
 
         Assert.Equal([4f, 3f, 0f, 0f], Values(withEf.Apply(One(4, 3, 2, 1), rng)["fc.weight"]));
@@ -228,7 +228,7 @@ public sealed class TopKTests
     {
         using var d = torch.NewDisposeScope();
         var rng = new Rng(seed);
-        var session = new TopK(keep, scope, true).Open(3);
+        var session = DefenseCatalog.TopK(keep, scope, true).Open(3);
         var uploaded = Zero();
         var sent = Zero();
         int rounds = 2 + rng.NextInt(5);
@@ -259,12 +259,12 @@ public sealed class TopKTests
     {
         using var d = torch.NewDisposeScope();
         var rng = new Rng(16);
-        var session = new TopK(0.2, TopKScope.Layer, false).Open(0);
+        var session = DefenseCatalog.TopK(0.2, TopKScope.Layer, false).Open(0);
 
         for (int round = 0; round < 3; round++) session.Apply(Random(rng), rng);
         var last = Random(rng);
 
-        Assert.True(BitIdentical(Apply(new TopK(0.2, TopKScope.Layer, false), last), session.Apply(last, rng)));
+        Assert.True(BitIdentical(Apply(DefenseCatalog.TopK(0.2, TopKScope.Layer, false), last), session.Apply(last, rng)));
         Assert.True(BitIdentical(Zero(), session.Apply(Zero(), rng)));
     }
 
@@ -272,7 +272,7 @@ public sealed class TopKTests
     public void Each_client_session_keeps_its_own_residual()
     {
         using var d = torch.NewDisposeScope();
-        var topK = new TopK(0.2, TopKScope.Layer, true);
+        var topK = DefenseCatalog.TopK(0.2, TopKScope.Layer, true);
         var rng = new Rng(17);
         var first = topK.Open(0);
         var second = topK.Open(1);
@@ -290,7 +290,7 @@ public sealed class TopKTests
     [InlineData(0.025, TopKScope.Layer, true, "topk(keep=0.025,scope=layer,ef=on)")]
     public void Canonical_names_spell_out_every_parameter(double keep, TopKScope scope, bool ef, string canonical)
     {
-        Assert.Equal(canonical, new TopK(keep, scope, ef).Canonical);
+        Assert.Equal(canonical, DefenseCatalog.TopK(keep, scope, ef).Canonical);
     }
 
     [Fact]

@@ -17,14 +17,14 @@ public sealed class AdditiveNoiseTests
         using var scope = torch.NewDisposeScope();
         var upload = TestUpdates.Random(new Rng(51));
 
-        Assert.Same(upload, new AdditiveNoise(0, distribution).Open(0).Apply(upload, new Rng(1)));
+        Assert.Same(upload, DefenseCatalog.AdditiveNoise(0, distribution).Open(0).Apply(upload, new Rng(1)));
     }
 
     [Fact]
     public void Gaussian_noise_has_std_equal_to_the_scale()
     {
         using var scope = torch.NewDisposeScope();
-        var sent = new AdditiveNoise(0.3, NoiseDistribution.Gaussian).Open(0).Apply(Zero(), new Rng(2));
+        var sent = DefenseCatalog.AdditiveNoise(0.3, NoiseDistribution.Gaussian).Open(0).Apply(Zero(), new Rng(2));
 
         Assert.Equal(0.3, TestUpdates.Std(sent.Tensors), 0.3 * 0.03);
     }
@@ -33,7 +33,7 @@ public sealed class AdditiveNoiseTests
     public void Laplace_noise_has_mean_absolute_value_b_and_std_b_root_two()
     {
         using var scope = torch.NewDisposeScope();
-        var sent = new AdditiveNoise(0.5, NoiseDistribution.Laplace).Open(0).Apply(Zero(), new Rng(3));
+        var sent = DefenseCatalog.AdditiveNoise(0.5, NoiseDistribution.Laplace).Open(0).Apply(Zero(), new Rng(3));
 
         var values = sent.Tensors.SelectMany(TestUpdates.Values).ToArray();
         Assert.Equal(0.5, values.Average(v => Math.Abs(v)), 0.5 * 0.03);
@@ -45,7 +45,7 @@ public sealed class AdditiveNoiseTests
     public void The_noise_is_a_function_of_the_stream()
     {
         using var scope = torch.NewDisposeScope();
-        var noise = new AdditiveNoise(1, NoiseDistribution.Gaussian);
+        var noise = DefenseCatalog.AdditiveNoise(1, NoiseDistribution.Gaussian);
 
         Assert.True(TestUpdates.BitIdentical(noise.Open(0).Apply(Zero(), new Rng(4)), noise.Open(1).Apply(Zero(), new Rng(4))));
         Assert.False(TestUpdates.BitIdentical(noise.Open(0).Apply(Zero(), new Rng(4)), noise.Open(0).Apply(Zero(), new Rng(5))));
@@ -54,7 +54,7 @@ public sealed class AdditiveNoiseTests
     [Fact]
     public void Its_canonical_name_gives_scale_and_distribution()
     {
-        Assert.Equal("noise(scale=0.01,dist=gaussian)", new AdditiveNoise(0.01, NoiseDistribution.Gaussian).Canonical);
-        Assert.Equal("noise(scale=1,dist=laplace)", new AdditiveNoise(1, NoiseDistribution.Laplace).Canonical);
+        Assert.Equal("noise(scale=0.01,dist=gaussian)", DefenseCatalog.AdditiveNoise(0.01, NoiseDistribution.Gaussian).Canonical);
+        Assert.Equal("noise(scale=1,dist=laplace)", DefenseCatalog.AdditiveNoise(1, NoiseDistribution.Laplace).Canonical);
     }
 }

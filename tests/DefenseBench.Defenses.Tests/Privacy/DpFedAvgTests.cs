@@ -21,7 +21,7 @@ public sealed class DpFedAvgTests
         var uploads = Enumerable.Range(0, clients).Select(_ => TestUpdates.Random(rng)).ToArray();
         var ones = Enumerable.Repeat(1.0, clients).ToArray();
 
-        var aggregate = new DpFedAvg(double.PositiveInfinity, 0).Aggregate(uploads, ones, new Rng(1)).Update;
+        var aggregate = DefenseCatalog.DpFedAvg(double.PositiveInfinity, 0).Aggregate(uploads, ones, new Rng(1)).Update;
 
         Assert.True(TestUpdates.BitIdentical(Aggregation.WeightedMean(uploads, ones), aggregate));
         if (clients == 1) Assert.True(TestUpdates.BitIdentical(uploads[0], aggregate));
@@ -34,7 +34,7 @@ public sealed class DpFedAvgTests
         var rng = new Rng(8);
         var uploads = Enumerable.Range(0, 3).Select(k => TestUpdates.Random(rng, scale: k + 0.2)).ToArray();
 
-        var aggregate = new DpFedAvg(1.5, 0).Aggregate(uploads, [10, 1, 1], new Rng(1)).Update;
+        var aggregate = DefenseCatalog.DpFedAvg(1.5, 0).Aggregate(uploads, [10, 1, 1], new Rng(1)).Update;
 
         var clipped = uploads.Select(u => Clipping.ToNorm(u, 1.5)).ToArray();
         foreach (var name in aggregate.Names)
@@ -51,7 +51,7 @@ public sealed class DpFedAvgTests
         // Large tensors so the sample std is tight.
         var big = uploads.Select(u => new Update(UpdateKind.Gradient, [("w", torch.zeros(200, 100))])).ToArray();
 
-        var noisy = new DpFedAvg(3.0, 2.0).Aggregate(big, ones, new Rng(1)).Update;
+        var noisy = DefenseCatalog.DpFedAvg(3.0, 2.0).Aggregate(big, ones, new Rng(1)).Update;
 
         Assert.Equal(2.0 * 3.0 / 4, TestUpdates.Std(noisy.Tensors), 1.5 * 0.03);
     }
@@ -64,7 +64,7 @@ public sealed class DpFedAvgTests
         var uploads = Enumerable.Range(0, 2).Select(_ => TestUpdates.Random(rng)).ToArray();
         var model = ModelCatalog.Create("fcn3", ImageShape.Mnist, 10, 1, torch.CPU);
 
-        var view = DefensePipeline.From([new DpFedAvg(1, 1)]).View(model, uploads, new PublicInfo(10, ImageShape.Mnist, new FedSgd(), [4, 4]), new Rng(1));
+        var view = DefensePipeline.From([DefenseCatalog.DpFedAvg(1, 1)]).View(model, uploads, new PublicInfo(10, ImageShape.Mnist, new FedSgd(), [4, 4]), new Rng(1));
 
         Assert.False(view.SeesIndividualUpdates);
     }
@@ -72,10 +72,10 @@ public sealed class DpFedAvgTests
     [Fact]
     public void It_accounts_each_round_at_rate_clients_per_round_over_clients()
     {
-        var phase = Assert.Single(new DpFedAvg(1, 0.8).Phases(new TrainingShape(100, 10, 50, 5, 32, 600, 8)));
+        var phase = Assert.Single(DefenseCatalog.DpFedAvg(1, 0.8).Phases(new TrainingShape(100, 10, 50, 5, 32, 600, 8)));
 
         Assert.Equal(new GaussianPhase(0.1, 0.8, 50), phase);
-        Assert.Equal(PrivacyUnit.Client, new DpFedAvg(1, 0.8).Unit);
-        Assert.Equal("dpfedavg(clip=1,z=0.8)", new DpFedAvg(1, 0.8).Canonical);
+        Assert.Equal(PrivacyUnit.Client, DefenseCatalog.DpFedAvg(1, 0.8).Unit);
+        Assert.Equal("dpfedavg(clip=1,z=0.8)", DefenseCatalog.DpFedAvg(1, 0.8).Canonical);
     }
 }

@@ -24,7 +24,7 @@ public sealed class DpSgdTests
         var round = Round(protocol);
 
         var plain = round.Uploads();
-        var dp = round.Uploads(gradient: new DpSgd(double.PositiveInfinity, 0).Gradient(new Rng(1)));
+        var dp = round.Uploads(gradient: DefenseCatalog.DpSgd(double.PositiveInfinity, 0).Gradient(new Rng(1)));
 
         Assert.All(plain.Zip(dp), p => Assert.True(TestUpdates.BitIdentical(p.First, p.Second)));
     }
@@ -38,7 +38,7 @@ public sealed class DpSgdTests
         var batch = round.Clients[0].StepBatches[0];
         var parameters = model.parameters().ToArray();
 
-        var upload = round.Uploads(gradient: new DpSgd(0.7, 0).Gradient(new Rng(1)))[0];
+        var upload = round.Uploads(gradient: DefenseCatalog.DpSgd(0.7, 0).Gradient(new Rng(1)))[0];
 
         var expected = parameters.Select(p => torch.zeros_like(p)).ToArray();
         for (int k = 0; k < 6; k++)
@@ -57,8 +57,8 @@ public sealed class DpSgdTests
         using var scope = torch.NewDisposeScope();
         var round = Round(new FedSgd(), batchSize: 4, clients: 1);
 
-        var clean = round.Uploads(gradient: new DpSgd(2.0, 0).Gradient(new Rng(1)))[0];
-        var noisy = round.Uploads(gradient: new DpSgd(2.0, 1.5).Gradient(new Rng(1)))[0];
+        var clean = round.Uploads(gradient: DefenseCatalog.DpSgd(2.0, 0).Gradient(new Rng(1)))[0];
+        var noisy = round.Uploads(gradient: DefenseCatalog.DpSgd(2.0, 1.5).Gradient(new Rng(1)))[0];
 
         // 13,450 entries: the sample std is within 3 % of σ = 1.5 · 2 / 4 with overwhelming probability.
         double std = TestUpdates.Std(noisy.Tensors.Zip(clean.Tensors, (a, b) => a - b));
@@ -71,9 +71,9 @@ public sealed class DpSgdTests
         using var scope = torch.NewDisposeScope();
         var round = Round(new FedAvg(2, 0.1), clients: 1);
 
-        var first = round.Uploads(gradient: new DpSgd(1.0, 1.0).Gradient(new Rng(5)))[0];
-        var again = round.Uploads(gradient: new DpSgd(1.0, 1.0).Gradient(new Rng(5)))[0];
-        var other = round.Uploads(gradient: new DpSgd(1.0, 1.0).Gradient(new Rng(6)))[0];
+        var first = round.Uploads(gradient: DefenseCatalog.DpSgd(1.0, 1.0).Gradient(new Rng(5)))[0];
+        var again = round.Uploads(gradient: DefenseCatalog.DpSgd(1.0, 1.0).Gradient(new Rng(5)))[0];
+        var other = round.Uploads(gradient: DefenseCatalog.DpSgd(1.0, 1.0).Gradient(new Rng(6)))[0];
 
         Assert.True(TestUpdates.BitIdentical(first, again));
         Assert.False(TestUpdates.BitIdentical(first, other));
@@ -82,7 +82,7 @@ public sealed class DpSgdTests
     [Fact]
     public void An_infinite_clip_with_noise_is_an_input_error()
     {
-        var e = Assert.Throws<InputException>(() => new DpSgd(double.PositiveInfinity, 0.5));
+        var e = Assert.Throws<InputException>(() => DefenseCatalog.DpSgd(double.PositiveInfinity, 0.5));
 
         Assert.Contains("infinite std", e.Message, StringComparison.Ordinal);
         Assert.Equal("give a finite clip, or z: 0", e.Fix);
@@ -91,20 +91,20 @@ public sealed class DpSgdTests
     [Fact]
     public void Its_canonical_name_spells_out_clip_and_noise_multiplier()
     {
-        Assert.Equal("dpsgd(clip=1,z=0.5)", new DpSgd(1, 0.5).Canonical);
-        Assert.Equal("dpsgd(clip=inf,z=0)", new DpSgd(double.PositiveInfinity, 0).Canonical);
+        Assert.Equal("dpsgd(clip=1,z=0.5)", DefenseCatalog.DpSgd(1, 0.5).Canonical);
+        Assert.Equal("dpsgd(clip=inf,z=0)", DefenseCatalog.DpSgd(double.PositiveInfinity, 0).Canonical);
         Assert.Equal("dpsgd(clip=1,z=0.5)>topk(keep=0.1,scope=layer,ef=off)",
-            DefensePipeline.From([new DpSgd(1, 0.5), new TopK(0.1, TopKScope.Layer, false)]).Canonical);
+            DefensePipeline.From([DefenseCatalog.DpSgd(1, 0.5), DefenseCatalog.TopK(0.1, TopKScope.Layer, false)]).Canonical);
     }
 
     [Fact]
     public void It_must_come_first_in_a_pipeline()
     {
-        var e = Assert.Throws<ArgumentException>(() => DefensePipeline.From([new TopK(0.1, TopKScope.Layer, false), new DpSgd(1, 0.5)]));
+        var e = Assert.Throws<ArgumentException>(() => DefensePipeline.From([DefenseCatalog.TopK(0.1, TopKScope.Layer, false), DefenseCatalog.DpSgd(1, 0.5)]));
 
         Assert.Contains("must be the first stage", e.Message, StringComparison.Ordinal);
-        Assert.NotNull(DefensePipeline.From([new DpSgd(1, 0.5), new TopK(0.1, TopKScope.Layer, false)]).LocalGradient(new Rng(1)));
-        Assert.Null(DefensePipeline.From([new TopK(0.1, TopKScope.Layer, false)]).LocalGradient(new Rng(1)));
+        Assert.NotNull(DefensePipeline.From([DefenseCatalog.DpSgd(1, 0.5), DefenseCatalog.TopK(0.1, TopKScope.Layer, false)]).LocalGradient(new Rng(1)));
+        Assert.Null(DefensePipeline.From([DefenseCatalog.TopK(0.1, TopKScope.Layer, false)]).LocalGradient(new Rng(1)));
     }
 
     [Fact]
@@ -113,15 +113,15 @@ public sealed class DpSgdTests
         using var scope = torch.NewDisposeScope();
         var upload = TestUpdates.Random(new Rng(3));
 
-        Assert.Same(upload, new DpSgd(1, 1).Open(0).Apply(upload, new Rng(1)));
+        Assert.Same(upload, DefenseCatalog.DpSgd(1, 1).Open(0).Apply(upload, new Rng(1)));
     }
 
     [Fact]
     public void It_accounts_every_local_step_at_rate_batch_over_client_examples()
     {
-        var phase = Assert.Single(new DpSgd(1, 1.3).Phases(new TrainingShape(10, 5, 20, 4, 32, 800, 8)));
+        var phase = Assert.Single(DefenseCatalog.DpSgd(1, 1.3).Phases(new TrainingShape(10, 5, 20, 4, 32, 800, 8)));
 
         Assert.Equal(new GaussianPhase(0.04, 1.3, 80), phase);
-        Assert.Equal(1.0, new DpSgd(1, 1).Phases(new TrainingShape(1, 1, 1, 1, 64, 64, 8))[0].SampleRate);
+        Assert.Equal(1.0, DefenseCatalog.DpSgd(1, 1).Phases(new TrainingShape(1, 1, 1, 1, 64, 64, 8))[0].SampleRate);
     }
 }

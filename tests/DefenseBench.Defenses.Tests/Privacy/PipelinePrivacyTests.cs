@@ -13,14 +13,14 @@ public sealed class PipelinePrivacyTests
     public void A_pipeline_without_a_dp_stage_has_no_epsilon()
     {
         Assert.Null(PipelinePrivacy.For(DefensePipeline.None, Run, 1e-5));
-        Assert.Null(PipelinePrivacy.For(DefensePipeline.From([new TopK(0.1, TopKScope.Layer, true), new AdditiveNoise(1, NoiseDistribution.Gaussian)]), Run, 1e-5));
+        Assert.Null(PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.TopK(0.1, TopKScope.Layer, true), DefenseCatalog.AdditiveNoise(1, NoiseDistribution.Gaussian)]), Run, 1e-5));
     }
 
     [Fact]
     public void Post_processing_keeps_the_dp_stages_epsilon()
     {
-        var alone = PipelinePrivacy.For(DefensePipeline.From([new DpSgd(1, 1.1)]), Run, 1e-5)!;
-        var sparsified = PipelinePrivacy.For(DefensePipeline.From([new DpSgd(1, 1.1), new TopK(0.1, TopKScope.Layer, true)]), Run, 1e-5)!;
+        var alone = PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.DpSgd(1, 1.1)]), Run, 1e-5)!;
+        var sparsified = PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.DpSgd(1, 1.1), DefenseCatalog.TopK(0.1, TopKScope.Layer, true)]), Run, 1e-5)!;
 
         Assert.Equal(RdpAccountant.Epsilon(32.0 / 600, 1.1, 100, 1e-5).Epsilon, alone.Spent.Epsilon);
         Assert.Equal(alone.Spent, sparsified.Spent);
@@ -30,7 +30,7 @@ public sealed class PipelinePrivacyTests
     [Fact]
     public void Several_dp_stages_give_the_smallest_epsilon_of_any_of_them()
     {
-        var pipeline = DefensePipeline.From([new DpSgd(1, 0.3), new DpFedAvg(1, 5)]);
+        var pipeline = DefensePipeline.From([DefenseCatalog.DpSgd(1, 0.3), DefenseCatalog.DpFedAvg(1, 5)]);
 
         var privacy = PipelinePrivacy.For(pipeline, Run, 1e-5)!;
 
@@ -43,7 +43,7 @@ public sealed class PipelinePrivacyTests
     [Fact]
     public void The_description_says_what_the_epsilon_stands_for()
     {
-        var privacy = PipelinePrivacy.For(DefensePipeline.From([new DpFedAvg(1, 1)]), new TrainingShape(4, 2, 3, 1, 8, 100, 8), 1e-5)!;
+        var privacy = PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.DpFedAvg(1, 1)]), new TrainingShape(4, 2, 3, 1, 8, 100, 8), 1e-5)!;
 
         Assert.StartsWith("unit=client;stage=dpfedavg(clip=1,z=1);q=0.5;z=1;steps=3;order=", privacy.Describe(), StringComparison.Ordinal);
         Assert.EndsWith(";accountant=rdp;sampling=poisson", privacy.Describe(), StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class PipelinePrivacyTests
     [Fact]
     public void No_noise_means_no_privacy()
     {
-        var privacy = PipelinePrivacy.For(DefensePipeline.From([new DpSgd(1, 0)]), Run, 1e-5)!;
+        var privacy = PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.DpSgd(1, 0)]), Run, 1e-5)!;
 
         Assert.Equal(double.PositiveInfinity, privacy.Spent.Epsilon);
     }

@@ -51,8 +51,8 @@ public sealed class SecAggWireTests
     [Fact]
     public void SecAgg_plus_counts_its_ring_degree_and_secagg_every_other_client()
     {
-        var secagg = new SecAgg(null, 0.5, 32, 16, 8, 8, 0, DropoutRound.Any);
-        var plus = new SecAgg(4, 0.5, 32, 16, 8, 8, 0, DropoutRound.Any);
+        var secagg = DefenseCatalog.SecAgg(null, 0.5, 32, 16, 8, 8, 0, DropoutRound.Any);
+        var plus = DefenseCatalog.SecAgg(4, 0.5, 32, 16, 8, 8, 0, DropoutRound.Any);
         var modulus = Modulus.PowerOfTwo(32);
 
         // The FedAvg weight travels as one more residue.

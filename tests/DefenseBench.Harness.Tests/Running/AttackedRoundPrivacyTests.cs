@@ -1,6 +1,7 @@
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
+using DefenseBench.Defenses;
 using DefenseBench.Defenses.Privacy;
 using DefenseBench.Harness.Running;
 using TorchSharp;
@@ -19,7 +20,7 @@ public sealed class AttackedRoundPrivacyTests
             TrainingStage.Untrained, ModelMode.Train);
         using var scope = torch.NewDisposeScope();
         var round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset), 0, torch.CPU);
-        return PipelinePrivacy.For(DefensePipeline.From([new DpSgd(1, z)]), CellExecutor.AttackedRound(round), 1e-5)!.Spent.Epsilon;
+        return PipelinePrivacy.For(DefensePipeline.From([DefenseCatalog.DpSgd(1, z)]), CellExecutor.AttackedRound(round), 1e-5)!.Spent.Epsilon;
     }
 
     [Theory]

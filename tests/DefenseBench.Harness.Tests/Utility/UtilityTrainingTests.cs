@@ -2,6 +2,7 @@ using DefenseBench.Core.Data;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Defenses;
 using DefenseBench.Defenses.Compression;
 using DefenseBench.Defenses.Noise;
 using DefenseBench.Defenses.Privacy;
@@ -37,7 +38,7 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     [Fact]
     public void A_training_is_a_function_of_its_seed()
     {
-        Assert.Equal(federation.Train(new DpSgd(1, 1)), federation.Train(new DpSgd(1, 1)));
+        Assert.Equal(federation.Train(DefenseCatalog.DpSgd(1, 1)), federation.Train(DefenseCatalog.DpSgd(1, 1)));
     }
 
     [Fact]
@@ -45,9 +46,9 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     {
         // 2 of 3 clients per round: DP-FedAvg samples each client at q = 2/3 and rescales the mean to the expected count.
         var sampled = SmallFederation.Settings with { ClientsPerRound = 2, Rounds = 6 };
-        var run = federation.Train(sampled, new DpFedAvg(1e6, 0));
+        var run = federation.Train(sampled, DefenseCatalog.DpFedAvg(1e6, 0));
 
-        Assert.Equal(run, federation.Train(sampled, new DpFedAvg(1e6, 0)));
+        Assert.Equal(run, federation.Train(sampled, DefenseCatalog.DpFedAvg(1e6, 0)));
         Assert.True(run.Accuracy > 0.3, $"accuracy {run.Accuracy} after {sampled.Rounds} rounds is no better than guessing");
         // Without noise or clipping the rescaled aggregate points where the clean mean of the drawn clients does.
         Assert.Equal(1.0, run.UpdateCosine, 6);
@@ -67,19 +68,19 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     {
         var none = federation.Train();
 
-        Assert.Equal(none, federation.Train(new TopK(1.0, TopKScope.Layer, true)));
+        Assert.Equal(none, federation.Train(DefenseCatalog.TopK(1.0, TopKScope.Layer, true)));
         // DP-SGD samples its batches by Poisson sampling unless asked for fixed sizes, so only then does it draw the same.
         var fixedSize = SmallFederation.Settings with { FixedSize = true };
-        Assert.Equal(federation.Train(fixedSize), federation.Train(fixedSize, new DpSgd(double.PositiveInfinity, 0)));
-        Assert.NotEqual(none.Accuracy, federation.Train(new DpSgd(double.PositiveInfinity, 0)).Accuracy);
-        Assert.Equal(none, federation.Train(new DpFedAvg(double.PositiveInfinity, 0)) with { UpdateCosine = 1.0 });
+        Assert.Equal(federation.Train(fixedSize), federation.Train(fixedSize, DefenseCatalog.DpSgd(double.PositiveInfinity, 0)));
+        Assert.NotEqual(none.Accuracy, federation.Train(DefenseCatalog.DpSgd(double.PositiveInfinity, 0)).Accuracy);
+        Assert.Equal(none, federation.Train(DefenseCatalog.DpFedAvg(double.PositiveInfinity, 0)) with { UpdateCosine = 1.0 });
     }
 
     [Fact]
     public void Overwhelming_noise_ruins_accuracy_and_the_update_direction()
     {
         var none = federation.Train();
-        var noisy = federation.Train(new AdditiveNoise(1.0, NoiseDistribution.Gaussian));
+        var noisy = federation.Train(DefenseCatalog.AdditiveNoise(1.0, NoiseDistribution.Gaussian));
 
         Assert.True(noisy.Accuracy < none.Accuracy - 0.1, $"noise(scale=1) kept accuracy {noisy.Accuracy} against {none.Accuracy}");
         Assert.True(noisy.UpdateCosine < 0.9, $"noise(scale=1) kept the update direction (cosine {noisy.UpdateCosine})");
@@ -89,7 +90,7 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     public void A_training_driven_to_infinity_stops_and_counts_no_prediction_of_the_broken_model_as_right()
     {
         // Noise of std 1e38 overflows float32 once the learning rate's step is taken: the aggregate is not finite.
-        var run = federation.Train(new AdditiveNoise(1e38, NoiseDistribution.Gaussian));
+        var run = federation.Train(DefenseCatalog.AdditiveNoise(1e38, NoiseDistribution.Gaussian));
 
         Assert.NotNull(run.DivergedAt);
         Assert.Equal(0, run.Accuracy);
@@ -99,13 +100,13 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     [Fact]
     public void A_training_that_stays_finite_never_reports_divergence()
     {
-        Assert.Null(federation.Train(new DpSgd(1, 1)).DivergedAt);
+        Assert.Null(federation.Train(DefenseCatalog.DpSgd(1, 1)).DivergedAt);
     }
 
     [Fact]
     public void Top_k_keeps_part_of_the_update_direction()
     {
-        var sparse = federation.Train(new TopK(0.1, TopKScope.Layer, false));
+        var sparse = federation.Train(DefenseCatalog.TopK(0.1, TopKScope.Layer, false));
 
         Assert.InRange(sparse.UpdateCosine, 0.2, 0.999);
     }
@@ -138,7 +139,7 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
         using var log = new StringWriter();
         using var cache = new UtilityCache(torch.CPU, log);
         var scenario = new ScenarioSpec("synthetic-mnist", 10, "fcn3", 4, LabelDistribution.Iid, 1, new FedSgd(), TrainingStage.Untrained);
-        var noise = DefensePipeline.From([new AdditiveNoise(0.3, NoiseDistribution.Gaussian)]);
+        var noise = DefensePipeline.From([DefenseCatalog.AdditiveNoise(0.3, NoiseDistribution.Gaussian)]);
 
         var first = cache.Measure(federation.Dataset, scenario, SmallFederation.Settings, noise);
         var again = cache.Measure(federation.Dataset, scenario with { BatchSize = 64 }, SmallFederation.Settings, noise);
@@ -171,7 +172,7 @@ public sealed class UtilityTrainingTests(SmallFederation federation) : IClassFix
     [Fact]
     public void Fixed_size_batches_are_marked_in_the_privacy_column_as_not_covered_by_the_accountant()
     {
-        var pipeline = DefensePipeline.From([new DpSgd(1, 1)]);
+        var pipeline = DefensePipeline.From([DefenseCatalog.DpSgd(1, 1)]);
         var poisson = PipelinePrivacy.For(pipeline, new TrainingShape(4, 4, 5, 5, 16, 500, 6), 1e-5)!;
         var fixedSize = PipelinePrivacy.For(pipeline, new TrainingShape(4, 4, 5, 5, 16, 500, 6, FixedSize: true), 1e-5)!;
 

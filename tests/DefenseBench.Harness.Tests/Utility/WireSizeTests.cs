@@ -1,5 +1,6 @@
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
+using DefenseBench.Defenses;
 using DefenseBench.Defenses.Compression;
 using DefenseBench.Defenses.SecureAggregation;
 using DefenseBench.Harness.Utility;
@@ -23,8 +24,8 @@ public sealed class WireSizeTests
     public void Under_secure_aggregation_a_client_sends_every_value_masked_plus_the_protocols_messages()
     {
         using var scope = torch.NewDisposeScope();
-        var secagg = new SecAgg(null, 0.5, 40, 16, 8, 8, 0, DropoutRound.Any);
-        var pipeline = new DefensePipeline([new TopK(0.1, TopKScope.Layer, false)], secagg);
+        var secagg = DefenseCatalog.SecAgg(null, 0.5, 40, 16, 8, 8, 0, DropoutRound.Any);
+        var pipeline = new DefensePipeline([DefenseCatalog.TopK(0.1, TopKScope.Layer, false)], secagg);
 
         long bytes = WireSize.Bytes(Upload(), pipeline, 5);
 
