@@ -45,8 +45,11 @@ public sealed class ParameterValues
     public bool Switch(string name) => (bool)_values[name];
 
     /// <summary>"name=value,name=value" with every parameter spelled out, in declaration order.</summary>
-    public string Canonical => string.Join(",", _specs.Select(s => $"{s.Name}={s.Format(_values[s.Name])}"));
+    public string Canonical => string.Join(",", Formatted.Select(p => $"{p.Name}={p.Value}"));
 
-    /// <summary>"id(name=value,...)", or the bare id for a component without parameters.</summary>
-    public string CanonicalName(string id) => _specs.Count == 0 ? id : $"{id}({Canonical})";
+    /// <summary>The values as the parameters' formatted text, in declaration order.</summary>
+    public IReadOnlyList<(string Name, string Value)> Formatted => [.. _specs.Select(s => (s.Name, s.Format(_values[s.Name])))];
+
+    /// <summary>"id(name=value,...)", or the bare id for a component without parameters (<see cref="Components.CanonicalName"/>).</summary>
+    public string CanonicalName(string id) => new CanonicalName(id, Formatted).ToString();
 }

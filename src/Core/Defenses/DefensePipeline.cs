@@ -1,3 +1,4 @@
+using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Randomness;
 
@@ -41,7 +42,7 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         {
             var names = ClientStages.Select(s => s.Canonical).ToList();
             if (Aggregation != null) names.Add(Aggregation.Canonical);
-            return names.Count == 0 ? "none" : string.Join(">", names);
+            return CanonicalName.Pipeline(names);
         }
     }
 

@@ -38,9 +38,7 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
     /// the parameter values the stages are created with, once per instance (a `with` copy gets its own). The pipeline
     /// is not built for it; the matrix parser has built it once to validate the stages.
     /// </summary>
-    public string Canonical => Canonicals.GetValue(this, choice => choice.Stages.Count == 0
-        ? DefensePipeline.None.Canonical
-        : string.Join(">", choice.Stages.Select(s => s.Values.CanonicalName(s.Id))));
+    public string Canonical => Canonicals.GetValue(this, choice => CanonicalName.Pipeline(choice.Stages.Select(s => s.Values.CanonicalName(s.Id))));
 
     private static readonly ConditionalWeakTable<DefenseChoice, string> Canonicals = new();
 }
