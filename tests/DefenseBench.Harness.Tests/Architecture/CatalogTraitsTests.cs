@@ -1,4 +1,5 @@
 using DefenseBench.Attacks;
+using DefenseBench.Core.Attacks;
 using DefenseBench.Defenses;
 using DefenseBench.Harness.Results;
 
@@ -21,6 +22,8 @@ public sealed class CatalogTraitsTests
         Assert.True(AttackCatalog.All.TryGetTraits(id, out var traits), $"attack '{id}' has no traits in its catalog entry");
         Assert.False(string.IsNullOrWhiteSpace(traits.Family), $"attack '{id}' declares no family");
         Assert.True(double.IsFinite(traits.CostWeight) && traits.CostWeight >= 0, $"attack '{id}': cost weight {traits.CostWeight} is not a finite weight ≥ 0");
+        Assert.True(traits.PrimaryMetric != null || !string.IsNullOrWhiteSpace(traits.NoPrimaryMetricBecause),
+            $"attack '{id}' declares neither a primary metric nor why it has none");
         if (traits.PrimaryMetric is { } name)
         {
             var metric = Metrics.Find(name);
@@ -28,6 +31,16 @@ public sealed class CatalogTraitsTests
             Assert.Equal(MetricKind.Leakage, metric.Kind);
             Assert.False(metric.IsRandomGuess, $"attack '{id}' is judged by a random-guess column");
         }
+    }
+
+    [Fact]
+    public void Traits_without_a_primary_metric_need_a_reason_and_not_both()
+    {
+        Assert.Throws<ArgumentException>(() => new AttackTraits("x", 0, null));
+        Assert.Throws<ArgumentException>(() => new AttackTraits("x", 0, null, " "));
+        Assert.Throws<ArgumentException>(() => new AttackTraits("x", 0, Metrics.LnAcc.Name, "it has none"));
+        Assert.Equal(Metrics.LnAcc.Name, new AttackTraits("x", 0, Metrics.LnAcc.Name).PrimaryMetric);
+        Assert.Null(new AttackTraits("x", 0, null, "existence only").PrimaryMetric);
     }
 
     [Fact]
