@@ -49,7 +49,7 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
 /// One attack × one defence setting × one scenario, run for each seed; with the FedAvg training that measures the
 /// defence's utility (null: none), the δ at which a DP defence's ε is reported, and the round whose uploads are
 /// attacked: 0, the scenario's model as its stage left it with fresh defence state; R > 0, round R + 1 of a federated
-/// training of the scenario's clients under the defence (the matrix key `round`, docs/matrix.md).
+/// training of the scenario's clients under the defence (the matrix key `round`; README, attacking mid-training).
 /// </summary>
 public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense,
     UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta, int Round = 0)
