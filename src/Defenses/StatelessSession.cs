@@ -11,6 +11,9 @@ internal sealed class StatelessSession(Func<Update, Rng, Update> apply) : IClien
 
     public Update Apply(Update upload, Rng rng) => apply(upload, rng);
 
+    /// <summary>Nothing to copy: the same function serves every fork.</summary>
+    public IClientDefenseSession Fork() => this;
+
     public void Dispose()
     {
     }

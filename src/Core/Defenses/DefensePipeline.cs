@@ -84,6 +84,12 @@ public sealed class PipelineSessions(IReadOnlyList<IClientDefenseSession>[] sess
         return upload;
     }
 
+    /// <summary>Every client's sessions forked (<see cref="IClientDefenseSession.Fork"/>): the same state, evolving apart from these.</summary>
+    public PipelineSessions Fork() => new(sessions.Select(s => (IReadOnlyList<IClientDefenseSession>)s.Select(x => x.Fork()).ToArray()).ToArray());
+
+    /// <summary>Client <paramref name="client"/>'s session of stage <paramref name="stage"/> (client-side stages in pipeline order).</summary>
+    public IClientDefenseSession Session(int client, int stage) => sessions[client][stage];
+
     public void Dispose()
     {
         foreach (var session in sessions.SelectMany(s => s)) session.Dispose();

@@ -22,6 +22,12 @@ public interface IClientDefenseSession : IDisposable
 {
     /// <summary>The defended upload; never modifies <paramref name="upload"/>.</summary>
     Update Apply(Update upload, Rng rng);
+
+    /// <summary>
+    /// A session that starts from this one's state (error-feedback residuals) and then evolves on its own: attacks of a
+    /// round reached by training each defend their round from the trained state without changing it for the others.
+    /// </summary>
+    IClientDefenseSession Fork();
 }
 
 /// <summary>

@@ -70,14 +70,37 @@ public sealed class VictimRound
         Train(model, dataset, spec.Stage, Rng.For(seed, "stage"), device);
         if (spec.Mode == ModelMode.Train) model.train(); else model.eval();
         var clients = Enumerable.Range(0, spec.Clients)
-            .Select(k => DrawClient(spec, dataset, Rng.For(seed, "client", k), device))
+            .Select(k =>
+            {
+                var rng = Rng.For(seed, "client", k);
+                return DrawClient(spec, dataset, LabelDistributions.DominantClasses(spec.NumClasses, rng), rng, device);
+            })
             .ToArray();
         return new VictimRound(spec, dataset, model, clients, seed, device);
     }
 
-    private static ClientData DrawClient(ScenarioSpec spec, IImageDataset dataset, Rng rng, Device device)
+    /// <summary>
+    /// The same victims (clients, private batches, seed) facing another global model: the model of a later round of a
+    /// federated training. The attacked batches stay the same, so leakage at different rounds is a paired comparison.
+    /// </summary>
+    public VictimRound WithModel(Classifier model) => new(Spec, Dataset, model, Clients, Seed, Device);
+
+    /// <summary>
+    /// The clients' batches in training round <paramref name="round"/> ≥ 1 before the attacked one: each client keeps
+    /// its label distribution (the dominant classes of a non-iid client) and draws fresh labels and images from a
+    /// stream of its own for that round, so every defence trains on the same batches.
+    /// </summary>
+    public IReadOnlyList<ClientData> TrainingRound(int round)
     {
-        var dominant = LabelDistributions.DominantClasses(spec.NumClasses, rng);
+        if (round < 1) throw new ArgumentOutOfRangeException(nameof(round), $"training rounds count from 1, not {round}");
+        return Enumerable.Range(0, Spec.Clients)
+            .Select(k => DrawClient(Spec, Dataset, LabelDistributions.DominantClasses(Spec.NumClasses, Rng.For(Seed, "client", k)),
+                Rng.For(Seed, "client", k, "round", round), Device))
+            .ToArray();
+    }
+
+    private static ClientData DrawClient(ScenarioSpec spec, IImageDataset dataset, (int A, int B) dominant, Rng rng, Device device)
+    {
         var counts = new int[spec.NumClasses];
         int draws = spec.Protocol is FedAvg { SameBatch: true } ? 1 : spec.Protocol.Steps;
         var batches = new List<Batch>();

@@ -104,6 +104,12 @@ public sealed class TopK : ISparsifyingDefense
     {
         private Update? _residual;
 
+        /// <summary>The residual copied (outside every dispose scope, owned by the fork).</summary>
+        public IClientDefenseSession Fork() => new Session(defence)
+        {
+            _residual = _residual?.Map((_, t) => t.detach().clone().DetachFromDisposeScope()),
+        };
+
         public void Dispose()
         {
             if (_residual != null) foreach (var t in _residual.Tensors) t.Dispose();

@@ -33,8 +33,10 @@ public sealed record BaselineCell(
             rows.Count, string.Join("+", statuses), metrics);
     }
 
+    /// <summary>The scenario as one text; a round after 0 is appended ("... train round=5"), so round-0 cells read as before.</summary>
     public static string ScenarioText(CellRow r) =>
-        $"{r.Dataset} {r.Model} B={r.BatchSize} C={r.NumClasses} {r.Labels} K={r.Clients} {r.Protocol} {r.Stage} {r.Mode}";
+        $"{r.Dataset} {r.Model} B={r.BatchSize} C={r.NumClasses} {r.Labels} K={r.Clients} {r.Protocol} {r.Stage} {r.Mode}" +
+        (r.Round == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" round={r.Round}"));
 }
 
 /// <summary>results/baselines/&lt;matrix&gt;.csv: one row per cell, a column per metric (empty where it does not apply).</summary>

@@ -45,10 +45,12 @@ public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Val
 
 /// <summary>
 /// One attack × one defence setting × one scenario, run for each seed; with the FedAvg training that measures the
-/// defence's utility (null: none) and the δ at which a DP defence's ε is reported.
+/// defence's utility (null: none), the δ at which a DP defence's ε is reported, and the round whose uploads are
+/// attacked: 0, the scenario's model as its stage left it with fresh defence state; R > 0, round R + 1 of a federated
+/// training of the scenario's clients under the defence (the matrix key `round`; README, attacking mid-training).
 /// </summary>
 public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Attack, DefenseChoice Defense,
-    UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta)
+    UtilitySettings? Utility = null, double Delta = RdpAccountant.DefaultDelta, int Round = 0)
 {
     /// <summary>Stable id: the first 12 hex digits of SHA-256 over the cell's canonical description. Computed once per
     /// instance and kept beside it, not in it: a `with` copy is a new instance with its own id, and equality is untouched.</summary>
@@ -56,8 +58,12 @@ public sealed record Cell(string Block, ScenarioSpec Scenario, AttackChoice Atta
 
     private static readonly ConditionalWeakTable<Cell, string> Ids = new();
 
-    /// <summary>Utility training and a non-default δ join the description only when present, so older cells keep their ids.</summary>
+    /// <summary>
+    /// Utility training, a non-default δ and a round after 0 join the description only when present, so older cells
+    /// (and round-0 cells) keep their ids.
+    /// </summary>
     public string Description => $"attack={Attack.Canonical}|defense={Defense.Canonical}|{Scenario.Canonical}" +
                                  (Utility == null ? "" : $"|utility={Utility.Canonical}") +
-                                 (Delta == RdpAccountant.DefaultDelta ? "" : $"|delta={ParameterSpec.FormatReal(Delta)}");
+                                 (Delta == RdpAccountant.DefaultDelta ? "" : $"|delta={ParameterSpec.FormatReal(Delta)}") +
+                                 (Round == 0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"|round={Round}"));
 }

@@ -218,6 +218,7 @@ public static partial class MatrixLoader
         var protocols = scenarios.Protocols(Get("protocol"));
         var stages = scenarios.Stages(Get("stage"));
         var modes = scenarios.Modes(Get("mode"));
+        var rounds = scenarios.Rounds(Get("round"));
         var attacks = components.Attacks(keys["attacks"]);
         var defenses = Get("defenses") is { } d ? components.Defenses(d) : [DefenseChoice.None];
         var training = new UtilityParser(errors);
@@ -244,9 +245,10 @@ public static partial class MatrixLoader
                 foreach (var mode in modes)
                 {
                     var scenario = new ScenarioSpec(dataset, numClasses.Value, model, batch, label, k, protocol, stage, mode);
-                    foreach (var defense in defenses)
-                        foreach (var attack in attacks)
-                            yield return new Cell(block, scenario, attack, defense, utility, delta);
+                    foreach (int round in rounds)
+                        foreach (var defense in defenses)
+                            foreach (var attack in attacks)
+                                yield return new Cell(block, scenario, attack, defense, utility, delta, round);
                 }
             }
         }

@@ -10,7 +10,7 @@ namespace DefenseBench.Harness.Matrix;
 /// <summary>Parses the scenario keys of a block; each accepts one value or a list to sweep.</summary>
 internal sealed class ScenarioParser(ErrorSink errors)
 {
-    public static readonly string[] Keys = ["dataset", "num_classes", "model", "batch_size", "labels", "clients", "protocol", "stage", "mode"];
+    public static readonly string[] Keys = ["dataset", "num_classes", "model", "batch_size", "labels", "clients", "protocol", "stage", "mode", "round"];
 
     public List<string> Datasets(YamlNode node) => Each(node, v =>
     {
@@ -38,6 +38,12 @@ internal sealed class ScenarioParser(ErrorSink errors)
 
     public List<LabelDistribution> Labels(YamlNode? node) => node == null ? [LabelDistribution.Iid] : Each(node, v =>
         LabelDistributions.TryParse(v.Scalar() ?? "", out var d) ? d : Fail<LabelDistribution>(v, $"unknown label distribution '{v.Scalar()}'", "write iid, non-iid or balanced"));
+
+    /// <summary>The most training rounds before an attacked round that a matrix may ask for.</summary>
+    public const int MaxRound = 100_000;
+
+    /// <summary>round: R or a list; the attack reads round R + 1 of a federated training under the cell's defence (0: today's single round).</summary>
+    public List<int> Rounds(YamlNode? node) => node == null ? [0] : Each(node, v => Integer(v, "round", 0, MaxRound));
 
     public List<ModelMode> Modes(YamlNode? node) => node == null ? [ModelMode.Train] : Each(node, v => (v.Scalar() ?? "") switch
     {

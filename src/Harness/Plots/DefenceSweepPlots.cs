@@ -101,7 +101,7 @@ public static class DefenceSweepPlots
         foreach (var (s, n, v) in name.Parameters)
             if (!(s == stage && n == swept) && all.Select(a => a.Value(s, n)).Distinct().Count() > 1)
                 text.Append(CultureInfo.InvariantCulture, $", {n}={v}")
-                    .Append(StatefulOptions.KeepsState(s, n, v) ? " (state empty in one round: leaks as without)" : "");
+                    .Append(row.Round == 0 && StatefulOptions.KeepsState(s, n, v) ? " (state empty in one round: leaks as without)" : "");
         return text.ToString();
     }
 }

@@ -16,7 +16,7 @@ namespace DefenseBench.Harness.Plots;
 /// </summary>
 public static class PlotRenderer
 {
-    public static readonly string[] ScenarioFields = ["dataset", "model", "batch_size", "num_classes", "labels", "clients", "protocol", "stage", "mode"];
+    public static readonly string[] ScenarioFields = ["dataset", "model", "batch_size", "num_classes", "labels", "clients", "protocol", "stage", "mode", "round"];
 
     /// <summary>
     /// The family an attack's catalog entry declares: variants share one (llg, llg-star and llg-plus are all "llg").
@@ -46,6 +46,7 @@ public static class PlotRenderer
         "clients" => r.Clients.ToString(CultureInfo.InvariantCulture),
         "protocol" => r.Protocol,
         "stage" => r.Stage,
+        "round" => r.Round.ToString(CultureInfo.InvariantCulture),
         _ => r.Mode,
     };
 

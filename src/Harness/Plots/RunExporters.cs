@@ -6,8 +6,8 @@ namespace DefenseBench.Harness.Plots;
 public sealed record RunExport(IReadOnlyList<string> Plots, string? ImageIndex);
 
 /// <summary>
-/// The exporters every finished run gets, in order: defence sweeps, scenario sweeps, leakage-utility trade-offs, the
-/// reconstruction index. `run`, `plot` and `merge` all call <see cref="ExportAll"/>.
+/// The exporters every finished run gets, in order: defence sweeps, scenario sweeps, leakage against the attacked round
+/// (blocks with more than one `round`), leakage-utility trade-offs, the reconstruction index. `run`, `plot` and `merge` all call <see cref="ExportAll"/>.
 /// </summary>
 public static class RunExporters
 {
@@ -18,6 +18,7 @@ public static class RunExporters
     [
         new Exporter(PlotsKind, (rows, run) => [.. DefenceSweepPlots.Render(Ok(rows), run.Plots)]),
         new Exporter(PlotsKind, (rows, run) => [.. ScenarioSweepPlots.Render(Ok(rows), run.Plots)]),
+        new Exporter(PlotsKind, (rows, run) => [.. RoundPlots.Render(Ok(rows), run.Plots)]),
         new Exporter(PlotsKind, (rows, run) => TradeoffPlot.RenderAll(rows, run.Plots)),
         new Exporter(ImagesKind, (rows, run) => ImageIndex.Write(rows, run) is { } index ? [index] : []),
     ];

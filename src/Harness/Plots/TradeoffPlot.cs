@@ -18,7 +18,7 @@ public sealed record TradeoffPoint(string Defense, string Family, string Label, 
 /// </summary>
 public static class TradeoffPlot
 {
-    private static readonly string[] ScenarioFields = ["dataset", "model", "batch_size", "num_classes", "labels", "clients", "protocol", "stage", "mode"];
+    private static readonly string[] ScenarioFields = PlotRenderer.ScenarioFields;
 
     public static List<string> RenderAll(IReadOnlyList<CellRow> rows, string folder)
     {
@@ -62,7 +62,7 @@ public static class TradeoffPlot
                 double mean = leakage.Average();
                 double std = leakage.Length > 1 ? Math.Sqrt(leakage.Sum(v => (v - mean) * (v - mean)) / (leakage.Length - 1)) : 0;
                 string label = string.Join(",", Varying(names).Select(p => $"{p.Name}={name.Value(p.Stage, p.Name)}"
-                    + (StatefulOptions.KeepsState(p.Stage, p.Name, name.Value(p.Stage, p.Name)) ? " (one-round leakage as without)" : "")));
+                    + (group.All(r => r.Round == 0) && StatefulOptions.KeepsState(p.Stage, p.Name, name.Value(p.Stage, p.Name)) ? " (one-round leakage as without)" : "")));
                 points.Add(new TradeoffPoint(defense, family.Key, label, group.Average(r => r.UtilityAcc!.Value), mean, std));
             }
         }

@@ -86,9 +86,11 @@ public static class Leaderboard
                     r.Select(x => x.CellId).Distinct().Order(StringComparer.Ordinal).ToList()));
             }
             // A setting that differs from another measured one only in state carried across rounds sends the same upload
-            // in a single-round cell: it is listed with the reason, not ranked as a distinct defence.
+            // in a single-round cell: it is listed with the reason, not ranked as a distinct defence. At a round reached by
+            // training (the scenario's round > 0) that state is real and the settings are distinct.
             var measured = entries.Select(e => e.Defense).ToHashSet(StringComparer.Ordinal);
-            entries = entries.Select(e => StatefulOptions.SameUploadAs(e.Defense, measured) is { } same
+            bool singleRound = scenario.All(r => r.Round == 0);
+            entries = entries.Select(e => singleRound && StatefulOptions.SameUploadAs(e.Defense, measured) is { } same
                 ? e with { Unranked = e.Unranked == null ? same : $"{same}; {e.Unranked}" }
                 : e).ToList();
             var ranked = Rank(entries.Where(e => e.Unranked == null).OrderBy(e => e.Worst.Leakage.Mean).ThenBy(e => e.Defense, StringComparer.Ordinal).ToList());

@@ -101,6 +101,12 @@ public sealed partial record CellRow
     /// <summary>Clients left unscored and why (those that dropped out of secure aggregation); empty when every client counts.</summary>
     [CsvColumn("unscored", Optional = true)]
     public string Unscored { get; init; } = "";
+    /// <summary>
+    /// Rounds of federated training under the defence before the attacked one (the matrix key `round`): 0, the
+    /// scenario's single round; R, the uploads of round R + 1. Files from before the key read as 0.
+    /// </summary>
+    [CsvColumn("round", Optional = true)]
+    public int Round { get; init; }
 
     /// <summary>Empty strings for text columns a file lacked (optional columns read as null despite their type).</summary>
     public CellRow WithEmptyStringsForMissingColumns() => this with

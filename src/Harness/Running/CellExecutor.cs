@@ -27,8 +27,12 @@ public static class CellExecutor
 {
     /// <param name="exportFolder">when given, the last layers a label attack read are written there (run --export-updates)</param>
     /// <param name="imageFolder">where a cell with reconstructions writes its picture grid (null: no pictures)</param>
+    /// <param name="sessionsAtRound">for a cell at round R > 0: the clients' defence sessions as the training left them
+    /// after round R (forks, which the attacked round may change); <paramref name="round"/> then faces the model of round R.
+    /// Null: fresh sessions (round 0).</param>
     public static CellRow Execute(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device,
-        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null)
+        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null,
+        Func<PipelineSessions>? sessionsAtRound = null)
     {
         var described = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
@@ -39,7 +43,7 @@ public static class CellExecutor
             var clock = new Stopwatch();
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
             var (sent, computed) = ClientUploads(attack, cell, round, cleanUploads, pipeline.LocalGradient(defenseRng), clock);
-            using var sessions = pipeline.OpenSessions(round.Clients.Count);
+            using var sessions = sessionsAtRound?.Invoke() ?? pipeline.OpenSessions(round.Clients.Count);
             var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
@@ -102,7 +106,7 @@ public static class CellExecutor
     /// </summary>
     private static CellRow Costs(CellRow row, Cell cell, DefensePipeline pipeline, VictimRound round, UtilityCache? utility)
     {
-        TrainingShape shape = AttackedRound(round);
+        TrainingShape shape = AttackedRound(round, cell.Round);
         if (cell.Utility != null)
         {
             var cache = utility ?? throw new InvalidOperationException("a cell with utility training needs a utility cache");
@@ -121,14 +125,16 @@ public static class CellExecutor
     /// <summary>
     /// The attacked round as a training of its own: every client once, U local steps walking its batches of B in a
     /// fixed schedule, nothing sampled: U disjoint batches use each example once, one batch reused U times uses each of
-    /// its examples U times (the most-used example sets the count).
+    /// its examples U times (the most-used example sets the count). After <paramref name="trainedRounds"/> rounds of
+    /// training every client took part in R + 1 rounds; those draw fresh batches, but ε is stated as if each example
+    /// had been in all of them, a bound that holds for every example.
     /// </summary>
-    public static TrainingShape AttackedRound(VictimRound round)
+    public static TrainingShape AttackedRound(VictimRound round, int trainedRounds = 0)
     {
         var spec = round.Spec;
         bool sameBatch = spec.Protocol is FedAvg { SameBatch: true };
         int distinct = sameBatch ? 1 : spec.Protocol.Steps;
-        return new TrainingShape(spec.Clients, spec.Clients, 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
+        return new TrainingShape(spec.Clients, spec.Clients, trainedRounds + 1, spec.Protocol.Steps, spec.BatchSize, spec.BatchSize * distinct,
             round.Model.ParameterNames.Count, UsesPerExample: sameBatch ? spec.Protocol.Steps : 1);
     }
 
@@ -149,6 +155,7 @@ public static class CellExecutor
         Protocol = cell.Scenario.Protocol.Canonical,
         Stage = cell.Scenario.Stage.Canonical,
         Mode = cell.Scenario.Mode == ModelMode.Train ? "train" : "eval",
+        Round = cell.Round,
         Seed = seed,
         Device = device.ToString(),
     };

@@ -6,6 +6,7 @@ using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
 using DefenseBench.Harness.Sharding;
+using DefenseBench.Harness.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -82,12 +83,13 @@ public sealed class Runner(TextWriter output, TextWriter log)
         using (var appender = CellsCsv.Append(cellsPath))
         using (var utility = new UtilityCache(device, log))
         {
+            var trainer = new RoundTrainer(log);
             foreach (var (group, seed) in Plan(cells, matrix.Seeds))
                 RunGroup(group, seed, device, done, (cell, row) =>
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images);
+                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images, trainer);
         }
 
         var rows = RowOrder.Canonical(ResultsFolder.ReadCells(cellsPath, mayBeEmpty: true), matrix.Cells.Select(c => c.Id).ToArray());
@@ -144,9 +146,15 @@ public sealed class Runner(TextWriter output, TextWriter log)
     internal static IEnumerable<(Cell[] Cells, int Seed)> Plan(IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds) =>
         cells.GroupBy(c => c.Scenario.Canonical).SelectMany(group => seeds.Select(seed => (group.ToArray(), seed)));
 
-    /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
+    /// <summary>
+    /// Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>. Cells at
+    /// round 0 run first, in order; then, defence by defence, the cells at later rounds run on one training under that
+    /// defence, carried on from round to round in ascending order (<see cref="RoundTrainer"/>), so every attack of a
+    /// (scenario, seed, defence, round) shares one trained state and a sweep over rounds trains once up to its largest.
+    /// </summary>
     internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
-        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null)
+        UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null,
+        RoundTrainer? trainer = null)
     {
         var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
         if (pending.Length == 0) return;
@@ -164,13 +172,61 @@ public sealed class Runner(TextWriter output, TextWriter log)
             foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
             return;
         }
-        foreach (var cell in pending) finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder, scoring, imageFolder));
+        foreach (var cell in pending.Where(c => c.Round == 0))
+            finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder, scoring, imageFolder));
+        trainer ??= new RoundTrainer();
+        foreach (var defence in pending.Where(c => c.Round > 0).GroupBy(c => c.Defense.Canonical))
+        {
+            using var defenceScope = torch.NewDisposeScope();
+            TrainedRound? training = null;
+            Exception? failure = null;
+            try
+            {
+                training = trainer.Start(round, defence.First().Defense.Create());
+                foreach (var atRound in defence.GroupBy(c => c.Round).OrderBy(g => g.Key))
+                {
+                    using var roundScope = torch.NewDisposeScope();
+                    VictimRound? victims = null;
+                    IReadOnlyList<Update>? uploads = null;
+                    if (failure == null)
+                    {
+                        try
+                        {
+                            trainer.Advance(training, atRound.Key, defence.Key);
+                            victims = training.Victims;
+                            uploads = victims.Uploads();
+                        }
+                        catch (Exception e) when (e is not OutOfMemoryException)
+                        {
+                            failure = e; // every later round of this training fails the same way
+                        }
+                    }
+                    foreach (var cell in atRound)
+                        finished(cell, failure != null
+                            ? TrainingFailed(CellExecutor.Describe(cell, seed, device), failure)
+                            : CellExecutor.Execute(cell, seed, victims!, uploads!, device, utility, exportFolder, scoring, imageFolder, training.ForkSessions));
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && training == null)
+            {
+                foreach (var cell in defence) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
+            }
+            finally
+            {
+                training?.Dispose();
+            }
+        }
     }
+
+    /// <summary>A training that diverged leaves its later rounds not-applicable with the reason; any other failure fails them.</summary>
+    private static CellRow TrainingFailed(CellRow row, Exception e) =>
+        e is NotApplicableException ? row with { Status = CellRow.NotApplicable, Error = e.Message } : CellExecutor.Failed(row, e);
 
     /// <summary>The num_classes override a synthetic dataset was opened with (real datasets fix their own).</summary>
     private static int? SyntheticClasses(ScenarioSpec spec) => DatasetCatalog.IsSynthetic(spec.Dataset) ? spec.NumClasses : null;
 
-    private static string Label(Cell cell, int seed) => $"{cell.Block} {cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize} seed {seed}";
+    private static string Label(Cell cell, int seed) =>
+        $"{cell.Block} {cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize}{(cell.Round == 0 ? "" : $" round {cell.Round}")} seed {seed}";
 
     private HashSet<(string, int)> Resume(MatrixSpec matrix, ShardSpec shard, string outDir, string cellsPath, Manifest? previous, List<DateTimeOffset> resumed)
     {

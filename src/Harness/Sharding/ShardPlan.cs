@@ -14,9 +14,10 @@ namespace DefenseBench.Harness.Sharding;
 /// seeded by scenario and trial, and attack and defence streams by cell, not by what else a process runs.
 ///
 /// Cost model (a deliberate estimate; it moves only the balance, never a number):
-///   cost = P(model) × (K·B·U + w(attack)·C)
+///   cost = P(model) × (K·B·U·(R + 1) + w(attack)·C)
 /// with P the model's parameter count for the dataset's image shape, K clients, B batch size, U local steps (the
-/// clients' forward and backward passes), C classes, and w an attack's forward passes per class relative to one
+/// clients' forward and backward passes), R the rounds trained before the attacked one (a training shared by several
+/// cells is counted in each: an overestimate), C classes, and w an attack's forward passes per class relative to one
 /// sample, declared in its catalog entry (AttackTraits.CostWeight): label attacks that only read the gradient cost nothing extra, LLG*/LLG+ estimate from tens of samples per
 /// class, gradient matching runs hundreds of optimisation steps. Assignment: longest cost first to the least loaded
 /// shard (ties to the earlier cell and the lower shard), so the most and least loaded shards differ by at most one
@@ -30,7 +31,7 @@ public static class ShardPlan
     {
         var s = cell.Scenario;
         double weight = AttackCatalog.All.TraitsOf(cell.Attack.Id).CostWeight;
-        return Parameters(s) * ((double)s.Clients * s.LabelsPerClient + weight * s.NumClasses);
+        return Parameters(s) * ((double)s.Clients * s.LabelsPerClient * (cell.Round + 1) + weight * s.NumClasses);
     }
 
     /// <summary>The model's parameter count (built once per model, shape and class count, on the CPU).</summary>

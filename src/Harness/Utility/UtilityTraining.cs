@@ -3,6 +3,7 @@ using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
+using DefenseBench.Harness.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public sealed record UtilityRun(double Accuracy, double UpdateCosine, TrainingSh
 /// FedAvg under a defence pipeline, to measure what the defence costs: in every round the chosen clients run local
 /// SGD from the global model (DP-SGD replaces their gradients), their uploads pass through their own defence sessions
 /// (error feedback persists across rounds), the server aggregates them as the pipeline says and steps the global model
-/// by the aggregate. The clean aggregate of the same clients on the same batches is computed beside it for the cosine
+/// by the aggregate (<see cref="FederatedRound"/>, which the training up to an attacked round shares). The clean aggregate of the same clients on the same batches is computed beside it for the cosine
 /// (GradAttack's training-free proxy). Everything but the defence's own noise is drawn from streams of
 /// <paramref name="seed"/> alone, so every defence trains on the same batches.
 /// Noise far above the learning signal (DP-SGD at z = 16 with lr 0.3, say) can drive the model to inf and NaN; the
@@ -54,41 +55,33 @@ public static class UtilityTraining
                     ? PoissonSample(Enumerable.Range(0, settings.Clients).ToArray(), clientRate, Rng.For(seed, "round", round))
                     : Choose(settings.Clients, settings.ClientsPerRound, Rng.For(seed, "round", round));
                 if (chosen.Length == 0) continue; // an empty Poisson draw: the round changes nothing
-                var clean = new List<Update>();
-                var sent = new List<Update>();
-                var uploading = new List<int>();
+                var participants = new List<Participant>();
                 foreach (int k in chosen)
                 {
                     var batches = poissonBatches
                         ? PoissonBatches(data, data.ClientExamples[k], settings, Rng.For(seed, "batches", round, k))
                         : Batches(data, data.ClientExamples[k], settings, Rng.For(seed, "batches", round, k));
                     if (batches.Count == 0) continue; // every step's Poisson draw empty: nothing to upload
-                    uploading.Add(k);
-                    var plain = LocalTraining.Compute(classifier, protocol, batches);
-                    var own = gradient == null ? plain : LocalTraining.Compute(classifier, protocol, batches, gradient);
-                    clean.Add(plain);
-                    sent.Add(sessions.Apply(k, own, defenseRng));
+                    participants.Add(new Participant(k, batches, data.ClientExamples[k].Length));
                 }
-                if (sent.Count == 0) continue;
-                var weights = uploading.Select(k => (double)data.ClientExamples[k].Length).ToArray();
-                var (aggregate, contributors) = pipeline.Aggregate(sent, weights, defenseRng);
+                if (participants.Count == 0) continue;
+                var (aggregate, contributors, weights, clean) = FederatedRound.Run(classifier, protocol, participants, gradient, sessions, pipeline, defenseRng, withClean: true);
                 // DP-FedAvg averages over the m clients it got; a Poisson round divides by the expected m = q·N instead,
                 // so the noise std is z·C/(q·N) whatever the draw (the mechanism the accountant analyses).
                 if (poissonClients)
                 {
                     // An explicit, kept-alive Scalar (see PerExampleGradients.ClippedSum).
-                    using var rescale = (sent.Count / (clientRate * settings.Clients)).ToScalar();
+                    using var rescale = (participants.Count / (clientRate * settings.Clients)).ToScalar();
                     aggregate = aggregate.Map((_, t) => t.mul(rescale));
                 }
-                bool finite = IsFinite(aggregate);
+                bool finite = FederatedRound.IsFinite(aggregate);
                 if (finite)
                 {
                     // Against the clean mean of the same clients: a secure aggregation's dropouts are not a distortion.
                     cosines += Cosine(aggregate, Aggregation.WeightedMean(contributors.Select(i => clean[i]).ToArray(), contributors.Select(i => weights[i]).ToArray()));
                     rounds++;
                 }
-                using (torch.no_grad())
-                    for (int i = 0; i < parameters.Length; i++) parameters[i].sub_(aggregate[names[i]]);
+                FederatedRound.Step(parameters, names, aggregate);
                 if (!finite)
                 {
                     divergedAt = round;
@@ -150,9 +143,6 @@ public static class UtilityTraining
         }
         return batches;
     }
-
-    /// <summary>Whether every entry of the update is finite (one host read per tensor).</summary>
-    public static bool IsFinite(Update update) => update.Tensors.All(t => t.isfinite().all().item<bool>());
 
     /// <summary>cos(a, b) over all tensors flattened, in float64; 0 when either is zero.</summary>
     public static double Cosine(Update a, Update b)
