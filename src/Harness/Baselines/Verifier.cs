@@ -9,6 +9,23 @@ namespace DefenseBench.Harness.Baselines;
 public sealed record Movement(BaselineCell? Baseline, BaselineCell? Now, string What, double? Was, double? Is, double? Tolerance)
 {
     public string CellId => (Baseline ?? Now)!.CellId;
+
+    /// <summary>The cell as it is described: by the run where it ran, else by the baseline.</summary>
+    public BaselineCell Cell => (Now ?? Baseline)!;
+
+    /// <summary>Now minus the baseline; null unless both values are known.</summary>
+    public double? Difference => Was is { } w && Is is { } i ? i - w : null;
+
+    /// <summary>
+    /// One line for a report: a metric with its baseline and current value, the difference and the tolerance
+    /// ("asr: baseline 0.8, now 0.6, difference -0.2, tolerance 0.05"); a status change or a missing cell as it is.
+    /// </summary>
+    public string Describe() => Tolerance is not { } tolerance
+        ? What
+        : $"{What}: baseline {Shown(Was)}, now {Shown(Is)}" + (Difference is { } d ? $", difference {Verifier.Signed(d)}" : "") +
+          $", tolerance {Verifier.Format(tolerance)}";
+
+    private static string Shown(double? v) => v == null ? "absent" : Verifier.Format(v);
 }
 
 /// <summary>Compares a run with its baseline using the matrix's per-metric tolerances; accepts a run as the new baseline.</summary>
@@ -68,16 +85,16 @@ public static class Verifier
         var lines = new List<string[]> { new[] { "cell", "attack", "defense", "scenario", "what", "baseline", "now", "delta", "tolerance" } };
         foreach (var m in moved)
         {
-            var c = (m.Now ?? m.Baseline)!;
-            lines.Add([
-                m.CellId, c.Attack, c.Defense, c.Scenario, m.What, Format(m.Was), Format(m.Is),
-                m.Was is { } w && m.Is is { } i ? (i - w).ToString("+0.####;-0.####;0", CultureInfo.InvariantCulture) : "",
-                Format(m.Tolerance),
-            ]);
+            var c = m.Cell;
+            lines.Add([m.CellId, c.Attack, c.Defense, c.Scenario, m.What, Format(m.Was), Format(m.Is), Signed(m.Difference), Format(m.Tolerance)]);
         }
         int[] widths = Enumerable.Range(0, lines[0].Length).Select(col => lines.Max(l => l[col].Length)).ToArray();
         return string.Join("\n", lines.Select(l => string.Join("  ", l.Select((f, col) => f.PadRight(widths[col]))).TrimEnd())) + "\n";
     }
 
-    private static string Format(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
+    /// <summary>A value as every verify output shows it: four decimals at most, empty when unknown.</summary>
+    internal static string Format(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
+
+    /// <summary>A difference with its sign (+0.2, -0.2, 0), empty when unknown.</summary>
+    internal static string Signed(double? v) => v?.ToString("+0.####;-0.####;0", CultureInfo.InvariantCulture) ?? "";
 }

@@ -12,7 +12,13 @@ namespace DefenseBench.Harness.Cli;
 /// </summary>
 public static class CommandLine
 {
-    public static int Invoke(string[] args, TextWriter output, TextWriter error)
+    private const string VerboseName = "--verbose";
+
+    /// <summary>
+    /// The command tree: every command, and the options all of them take. One tree for the command line and for the
+    /// checks that the CI examples in docs/ci call commands and options it has.
+    /// </summary>
+    internal static RootCommand Root(TextWriter output, TextWriter error, string[] args)
     {
         var root = new RootCommand("DefenseBench: measures how well federated-learning privacy defences stop leakage attacks.")
         {
@@ -36,8 +42,16 @@ public static class CommandLine
             Recursive = true,
         };
         root.Options.Add(libtorch);
-        var verbose = new Option<bool>("--verbose") { Description = "on an internal error, print the stack trace too", Recursive = true };
+        var verbose = new Option<bool>(VerboseName) { Description = "on an internal error, print the stack trace too", Recursive = true };
         root.Options.Add(verbose);
+        return root;
+    }
+
+    public static int Invoke(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Root(output, error, args);
+        var libtorch = root.Options.OfType<Option<string?>>().Single(o => o.Name == LibTorch.OptionName);
+        var verbose = root.Options.OfType<Option<bool>>().Single(o => o.Name == VerboseName);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

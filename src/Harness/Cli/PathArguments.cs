@@ -13,6 +13,19 @@ internal static class PathArguments
         return path;
     }
 
+    /// <summary>
+    /// A file to write into an existing folder: refused when it is a folder or its folder does not exist, so a report
+    /// path with a typo fails before the work rather than after it, and no stray folder is made.
+    /// </summary>
+    public static string OutputFile(string path, string option)
+    {
+        if (Directory.Exists(path)) throw new InputException($"{option} {path} is a folder, not a file", $"give {option} a file path");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+            throw new InputException($"{option} {path}: the folder {folder} does not exist", $"give {option} a file in an existing folder, or create the folder first");
+        return path;
+    }
+
     /// <summary>A file to read: refused when it is a folder ("access denied" otherwise) or missing.</summary>
     public static string InputFile(string path, string what, string fix)
     {

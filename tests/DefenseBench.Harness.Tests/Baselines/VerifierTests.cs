@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using DefenseBench.Harness.Baselines;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
@@ -204,6 +205,105 @@ public sealed class VerifierTests(VerifiedRun run) : IClassFixture<VerifiedRun>,
 
         Assert.True(verify.ExitCode == 2, verify.Output);
         Assert.Contains("cells.csv", verify.Stderr, StringComparison.Ordinal);
+    }
+
+    private string Junit => _temp["verify.xml"];
+
+    private string Markdown => _temp["verify.md"];
+
+    private static Dictionary<string, XElement> TestCases(string junit) =>
+        XDocument.Load(junit).Descendants("testcase").ToDictionary(c => c.Attribute("name")!.Value);
+
+    [Fact]
+    public void Verify_with_reports_writes_them_when_all_cells_are_within_tolerance()
+    {
+        string results = Accepted();
+
+        var verify = Verify(results, "--junit", Junit, "--markdown", Markdown);
+
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        var cases = TestCases(Junit);
+        Assert.Equal(BaselineFile.Read(Baseline).Select(c => c.CellId).Order(), cases.Keys.Order());
+        Assert.DoesNotContain(cases.Values, c => c.Element("failure") != null);
+        Assert.StartsWith("### DefenseBench verify tiny-verify: passed", File.ReadAllText(Markdown), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_with_reports_on_a_perturbed_baseline_exits_1_and_both_reports_name_the_cell_and_the_metric()
+    {
+        string results = Accepted();
+        var moved = MoveAsr(0.2);
+
+        var verify = Verify(results, "--junit", Junit, "--markdown", Markdown);
+
+        Assert.True(verify.ExitCode == 1, verify.Output);
+        var cases = TestCases(Junit);
+        Assert.Equal(4, cases.Count);
+        var failure = Assert.Single(cases.Values.Select(c => c.Element("failure")).OfType<XElement>());
+        Assert.Equal(moved.CellId, failure.Parent!.Attribute("name")!.Value);
+        Assert.StartsWith("asr: baseline ", failure.Attribute("message")!.Value, StringComparison.Ordinal);
+        Assert.Contains("tolerance 0.05", failure.Attribute("message")!.Value, StringComparison.Ordinal);
+        string markdown = File.ReadAllText(Markdown);
+        Assert.Contains("tiny-verify: failed", markdown, StringComparison.Ordinal);
+        Assert.Single(markdown.Split('\n'), l => l.StartsWith($"| {moved.CellId} |", StringComparison.Ordinal) && l.Contains("| asr |", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Cells_only_in_the_baseline_or_only_in_the_run_are_failing_test_cases()
+    {
+        string results = Accepted();
+        var cells = BaselineFile.Read(Baseline);
+        var foreign = cells[1] with { CellId = "feedfacecafe" };
+        BaselineFile.Write(Baseline, [.. cells.Skip(1), foreign]);
+
+        var verify = Verify(results, "--junit", Junit);
+
+        Assert.True(verify.ExitCode == 1, verify.Output);
+        var cases = TestCases(Junit);
+        Assert.Equal(5, cases.Count);
+        Assert.Equal("not-in-baseline", cases[cells[0].CellId].Element("failure")!.Attribute("type")!.Value);
+        Assert.Equal("missing-from-run", cases[foreign.CellId].Element("failure")!.Attribute("type")!.Value);
+        Assert.Equal(2, cases.Values.Count(c => c.Element("failure") != null));
+    }
+
+    [Theory]
+    [InlineData("--junit")]
+    [InlineData("--markdown")]
+    public void A_report_in_a_folder_that_does_not_exist_exits_2_before_the_comparison(string option)
+    {
+        string results = Accepted();
+        MoveAsr(0.2);
+        string path = Path.Combine(_temp["no-such-folder"], "report");
+
+        var verify = Verify(results, option, path);
+
+        Assert.True(verify.ExitCode == 2, verify.Output);
+        Assert.Contains($"{option} {path}", verify.Stderr, StringComparison.Ordinal);
+        Assert.Contains("does not exist", verify.Stderr, StringComparison.Ordinal);
+        Assert.Empty(verify.Stdout);
+    }
+
+    [Fact]
+    public void A_report_path_that_is_a_folder_exits_2()
+    {
+        string results = Accepted();
+
+        var verify = Verify(results, "--markdown", _temp.Path);
+
+        Assert.True(verify.ExitCode == 2, verify.Output);
+        Assert.Contains("is a folder", verify.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reports_with_accept_exit_2_and_accept_nothing()
+    {
+        string results = run.CopyRun(_temp);
+
+        var verify = Verify(results, "--accept", "--junit", Junit);
+
+        Assert.True(verify.ExitCode == 2, verify.Output);
+        Assert.False(File.Exists(Baseline));
+        Assert.False(File.Exists(Junit));
     }
 
     private static BaselineCell Cell(double asr) =>
