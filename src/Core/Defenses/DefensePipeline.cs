@@ -46,6 +46,19 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         }
     }
 
+    /// <summary>What anyone may know of this pipeline: every stage's canonical name and role, in order (<see cref="PublicDefense"/>).</summary>
+    public PublicDefense Public
+    {
+        get
+        {
+            var stages = ClientStages
+                .Select(s => new PublicStage(CanonicalName.Parse(s.Canonical), s is IGradientDefense ? StageRole.Gradient : StageRole.Upload))
+                .ToList();
+            if (Aggregation != null) stages.Add(new PublicStage(CanonicalName.Parse(Aggregation.Canonical), StageRole.Aggregation));
+            return new PublicDefense(Canonical, stages);
+        }
+    }
+
     /// <summary>The first stage's local-gradient rule when it replaces the client's computation (DP-SGD); null otherwise.</summary>
     public LocalGradient? LocalGradient(Rng rng) => ClientStages.Count > 0 && ClientStages[0] is IGradientDefense g ? g.Gradient(rng) : null;
 
@@ -61,7 +74,7 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
         IReadOnlyList<Models.ModelPatch>? sent = null)
     {
         var aggregated = Aggregate(uploads, info.BatchSizes.Select(b => (double)b).ToArray(), rng);
-        return new(model, Aggregation == null ? uploads : null, aggregated.Update, info, sent, aggregated.Contributors);
+        return new(model, Aggregation == null ? uploads : null, aggregated.Update, info, sent, aggregated.Contributors, Public);
     }
 
     /// <summary>

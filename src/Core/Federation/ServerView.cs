@@ -27,7 +27,7 @@ public sealed record Aggregated(Update Update, IReadOnlyList<int> Contributors)
 /// aggregation hides them), their aggregate, and public hyper-parameters. Ground truth never enters a view.
 /// </summary>
 public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUpdates, Update aggregate, PublicInfo info,
-    IReadOnlyList<ModelPatch>? sent = null, IReadOnlyList<int>? contributors = null)
+    IReadOnlyList<ModelPatch>? sent = null, IReadOnlyList<int>? contributors = null, PublicDefense? defense = null)
 {
     /// <summary>The global model the server sent (white-box). Attacks must leave its weights unchanged.</summary>
     public Classifier Model { get; } = model;
@@ -57,6 +57,12 @@ public sealed class ServerView(Classifier model, IReadOnlyList<Update>? clientUp
     /// update on <see cref="Model"/> with <c>Sent[k]</c> applied. Null when every client got <see cref="Model"/>.
     /// </summary>
     public IReadOnlyList<ModelPatch>? Sent { get; } = sent;
+
+    /// <summary>
+    /// The public description of the defence pipeline the uploads went through (its stages and their configuration),
+    /// which an attacker who knows the defence reads; never its random draws or the state its clients carry.
+    /// </summary>
+    public PublicDefense Defense { get; } = defense ?? PublicDefense.None;
 
     public bool SeesIndividualUpdates => ClientUpdates != null;
 }

@@ -61,16 +61,8 @@ public sealed class TopK : ISparsifyingDefense
 
     public IClientDefenseSession Open(int client) => new Session(this);
 
-    /// <summary>Number of entries kept out of <paramref name="count"/>: ⌈keep·n⌉, at least one.</summary>
-    public static long KeptCount(double keep, long count) => Math.Max(1, (long)Math.Ceiling(keep * count - 1e-9));
-
-    /// <summary>A boolean mask of the kept entries of a flat tensor.</summary>
-    private static Tensor KeepMask(Tensor flat, double keep)
-    {
-        long k = KeptCount(keep, flat.numel());
-        var order = torch.sort(flat.abs(), descending: true, stable: true).indices;
-        return torch.zeros_like(flat, dtype: ScalarType.Bool).index_fill_(0, order.narrow(0, 0, k), true);
-    }
+    /// <summary>A boolean mask of the kept entries of a flat tensor (<see cref="TopKSelection"/>).</summary>
+    private static Tensor KeepMask(Tensor flat, double keep) => TopKSelection.KeepMask(flat, keep);
 
     /// <summary>Kept entries as they are, the rest exactly zero (a multiply would turn a dropped infinity into NaN).</summary>
     private static Tensor KeepOnly(Tensor t, Tensor mask) => torch.where(mask.view_as(t), t, torch.zeros_like(t));

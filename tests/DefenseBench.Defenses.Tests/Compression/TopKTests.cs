@@ -161,7 +161,7 @@ public sealed class TopKTests
     [InlineData(0.5, 1, 1)]
     public void Kept_count_is_ceil_of_keep_times_n_and_at_least_one(double keep, long n, long expected)
     {
-        Assert.Equal(expected, TopK.KeptCount(keep, n));
+        Assert.Equal(expected, TopKSelection.KeptCount(keep, n));
     }
 
     [Fact]

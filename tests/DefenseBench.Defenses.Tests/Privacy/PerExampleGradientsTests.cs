@@ -4,7 +4,6 @@ using DefenseBench.Core.Data;
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using DefenseBench.Core.Randomness;
-using DefenseBench.Defenses.Privacy;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,12 +1,11 @@
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
-using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace DefenseBench.Defenses.Privacy;
+namespace DefenseBench.Core.Federation;
 
 /// <summary>
 /// Per-example gradients without vmap, as Opacus's hooks compute them: one forward pass whose hooks record the input
@@ -35,12 +34,34 @@ public static class PerExampleGradients
         foreach (var chunk in Compute(model, parameters, batch, chunkSize))
         {
             using var scope = torch.NewDisposeScope();
-            var squared = chunk.Select(g => g.flatten(1).square().sum(1)).Aggregate((a, b) => a + b);
-            var factor = squared.sqrt().add_(epsilon).reciprocal_().mul_(clipNorm).clamp_max(one);
+            var factor = ClipFactors(chunk, clipNorm, epsilon, one);
             for (int i = 0; i < sums.Length; i++)
                 sums[i].add_(torch.tensordot(factor, chunk[i], [0], [0]));
         }
         return sums;
+    }
+
+    /// <summary>
+    /// Each example's clipping factor min(1, C/(‖g_k‖ + 10⁻⁶)) [n] when its gradient over every parameter of
+    /// <paramref name="model"/> is clipped to <paramref name="clip"/>, as DP-SGD clips it: what an attacker who knows
+    /// the clip norm scales an example's contribution by (docs/attacks.md, adaptive attacks).
+    /// </summary>
+    public static Tensor ClipFactors(Classifier model, Batch batch, double clip) =>
+        torch.cat(Compute(model, model.parameters().ToArray(), batch).Select(chunk => ClipFactors(chunk, clip)).ToArray(), 0);
+
+    /// <summary>The same factors [n] from per-example gradients already computed ([n, …] per parameter).</summary>
+    public static Tensor ClipFactors(Tensor[] perExample, double clip)
+    {
+        using var clipNorm = clip.ToScalar();
+        using var epsilon = 1e-6.ToScalar();
+        using var one = 1.0.ToScalar();
+        return ClipFactors(perExample, clipNorm, epsilon, one);
+    }
+
+    private static Tensor ClipFactors(Tensor[] perExample, Scalar clipNorm, Scalar epsilon, Scalar one)
+    {
+        var squared = perExample.Select(g => g.flatten(1).square().sum(1)).Aggregate((a, b) => a + b);
+        return squared.sqrt().add_(epsilon).reciprocal_().mul_(clipNorm).clamp_max(one);
     }
 
     /// <summary>
