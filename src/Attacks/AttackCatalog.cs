@@ -1,3 +1,4 @@
+using DefenseBench.Attacks.Common;
 using DefenseBench.Attacks.IlrgFamily;
 using DefenseBench.Attacks.LabelBaselines;
 using DefenseBench.Attacks.MaliciousServer;
@@ -21,6 +22,8 @@ public static class AttackCatalog
     private static readonly ParameterSpec ScalingSpec = ParameterSpec.Choice("scaling", "sum",
         "how one step's estimate scales to U local steps: sum, impact per occurrence and offset U*s (the upload sums U step gradients); reference, impact/U and one step's offset (the LLG code's)",
         "sum", "reference");
+
+    private static readonly ParameterSpec Adaptive = KnownDefense.Parameter;
 
     private static readonly ParameterSpec SumToBatch = ParameterSpec.Switch("sum_to_batch", false,
         "shift the rounded counts by ones until they sum to B*U (the reference's correction for image reconstruction, fixed)");
@@ -56,11 +59,11 @@ public static class AttackCatalog
     public static readonly Catalog<IAttack, AttackTraits> All = new Catalog<IAttack, AttackTraits>()
         .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", new AttackTraits("llg", 0, Asr), _ => new Llg())
         .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs", new AttackTraits("llg", 10, Asr),
-            [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec, ScalingSpec],
-            v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v), Scaling(v)))
+            [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec, ScalingSpec, Adaptive],
+            v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v), Scaling(v), v.Switch("adaptive")))
         .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class", new AttackTraits("llg", 20, Asr),
-            [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec, ScalingSpec],
-            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v), Scaling(v)))
+            [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec, ScalingSpec, Adaptive],
+            v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v), Scaling(v), v.Switch("adaptive")))
         .Add("ilrg", "iLRG: instance-wise label counts from the FC weight and bias gradients via a pseudoinverse (needs the bias)", new AttackTraits("ilrg", 1, LnAcc),
             [SumToBatch], v => new Ilrg(v.Switch("sum_to_batch")))
         .Add("ilrg-sim", "simplified iLRG: the system restricted to the classes known to be present (lent from the ground truth)", new AttackTraits("ilrg", 1, LnAcc),

@@ -1,3 +1,4 @@
+using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,7 +7,23 @@ using static TorchSharp.torch.nn;
 namespace DefenseBench.Attacks.LlgFamily;
 
 /// <summary>The impact m of one label occurrence and the per-class offset s (LLG* and LLG+).</summary>
-public sealed record ImpactEstimate(double Impact, double[] Offset);
+public sealed record ImpactEstimate(double Impact, double[] Offset)
+{
+    /// <summary>Both scaled by <paramref name="factor"/>, as a common scale of the gradient scales them.</summary>
+    public ImpactEstimate Scaled(double factor) => new(Impact * factor, Offset.Select(s => s * factor).ToArray());
+}
+
+/// <summary>
+/// What an adaptive LLG passes the estimation gradients through, as the defence passed the observed one
+/// (docs/attacks.md, adaptive attacks): <paramref name="ExampleClip"/>, DP-SGD's per-example clip norm, so every example
+/// counts with its clipping factor; <paramref name="Keep"/>, top-k's keep fraction, applied to each estimation batch's
+/// gradient as the defence applies it to an upload (the FC weight on its own, or ranked with every tensor when
+/// <paramref name="GlobalTopK"/>). <see cref="None"/> leaves the estimate as the non-adaptive attack computes it, bit for bit.
+/// </summary>
+public sealed record EstimationDefense(double? ExampleClip, double? Keep, bool GlobalTopK = false)
+{
+    public static readonly EstimationDefense None = new(null, null);
+}
 
 /// <summary>
 /// How LLG* and LLG+ scale one step's estimate to an upload of U local steps (docs/attacks.md, "LLG under FedAvg").
@@ -54,43 +71,76 @@ public static class ImpactEstimator
     }
 
     /// <summary>A[i, :] = Σ over the batches of class i of the FC weight gradient's row sums, one autograd pass per batch.</summary>
-    public static double[,] ClassSumsAutograd(Classifier model, IEnumerable<(int Class, Tensor Images)> batches)
+    public static double[,] ClassSumsAutograd(Classifier model, IEnumerable<(int Class, Tensor Images)> batches, EstimationDefense? defense = null)
     {
+        defense ??= EstimationDefense.None;
         int c = model.NumClasses;
         var weight = model.Fc.weight!;
+        int fc = model.ParameterNames.ToList().IndexOf(Classifier.FcWeight);
         using var outer = torch.NewDisposeScope();
         var sums = torch.zeros([c, c], dtype: ScalarType.Float64, device: weight.device);
         foreach (var (label, images) in batches)
         {
             using var scope = torch.NewDisposeScope();
             var target = torch.full(images.shape[0], label, dtype: ScalarType.Int64, device: images.device);
-            var loss = functional.cross_entropy(model.forward(images), target);
-            var grad = torch.autograd.grad([loss], [weight])[0];
+            var grad = BatchGradient(model, images, target, fc, defense);
             // Accumulated on the device: a host read per batch would synchronise n·C times.
-            sums[label].add_(grad.to(ScalarType.Float64).sum(1));
+            sums[label].add_(grad.sum(1));
         }
         return ToHost(sums);
     }
 
-    /// <summary>The same A from one gradient-free forward pass per chunk of weighted samples; one host read at the end.</summary>
-    public static double[,] ClassSumsClosedForm(Classifier model, IEnumerable<WeightedSamples> chunks)
+    /// <summary>
+    /// One estimation batch's FC weight gradient [C, d] in float64 as the defence would have passed it: the mean
+    /// cross-entropy's gradient, or DP-SGD's mean of clipped per-example gradients, then top-k's selection (the FC
+    /// weight on its own, or ranked with every tensor in parameter order when global), as <see cref="TopKSelection"/>
+    /// selects for the defence.
+    /// </summary>
+    private static Tensor BatchGradient(Classifier model, Tensor images, Tensor target, int fc, EstimationDefense defense)
     {
+        var parameters = defense.ExampleClip != null || defense.GlobalTopK ? model.parameters().ToArray() : [model.Fc.weight!];
+        int position = parameters.Length == 1 ? 0 : fc;
+        Tensor[] grads;
+        if (defense.ExampleClip is { } clip)
+        {
+            // DP-SGD's batch gradient: the mean of the clipped per-example gradients.
+            var perExample = PerExampleGradients.Compute(model, parameters, new Batch(images, target))
+                .Aggregate((a, b) => a.Zip(b, (x, y) => torch.cat([x, y], 0)).ToArray());
+            var factors = PerExampleGradients.ClipFactors(perExample, clip);
+            grads = perExample.Select(g => torch.tensordot(factors, g, [0], [0]) / images.shape[0]).ToArray();
+        }
+        else
+            grads = torch.autograd.grad([functional.cross_entropy(model.forward(images), target)], parameters).ToArray();
+        var gradient = grads[position].to(ScalarType.Float64);
+        if (defense.Keep is not { } keep) return gradient;
+        if (!defense.GlobalTopK) return gradient * TopKSelection.KeepMask(grads[position].flatten(), keep).view_as(gradient);
+        long offset = grads.Take(position).Sum(g => g.numel());
+        var mask = TopKSelection.KeepMask(torch.cat(grads.Select(g => g.flatten()).ToArray(), 0), keep).narrow(0, offset, gradient.numel());
+        return gradient * mask.view_as(gradient);
+    }
+
+    /// <summary>The same A from one gradient-free forward pass per chunk of weighted samples; one host read at the end.</summary>
+    public static double[,] ClassSumsClosedForm(Classifier model, IEnumerable<WeightedSamples> chunks, EstimationDefense? defense = null)
+    {
+        defense ??= EstimationDefense.None;
         int c = model.NumClasses;
         var device = model.Fc.weight!.device;
         using var outer = torch.NewDisposeScope();
         var sums = torch.zeros([c, c], dtype: ScalarType.Float64, device: device);
-        using (torch.no_grad())
+        foreach (var chunk in chunks)
         {
-            foreach (var chunk in chunks)
+            using var scope = torch.NewDisposeScope();
+            var classes = torch.tensor(chunk.Classes, dtype: ScalarType.Int64, device: device);
+            var weights = torch.tensor(chunk.Weights, dtype: ScalarType.Float64, device: device);
+            // A clipped example contributes its gradient times its factor (closed form of the clipped mean's row sums).
+            if (defense.ExampleClip is { } clip)
+                weights = weights * PerExampleGradients.ClipFactors(model, new Batch(chunk.Images, classes), clip).to(ScalarType.Float64);
+            using (torch.no_grad())
             {
-                using var scope = torch.NewDisposeScope();
                 var embedding = model.Embed(chunk.Images);
                 var p = functional.softmax(model.Fc.forward(embedding), 1).to(ScalarType.Float64);
-                var rowTotal = embedding.to(ScalarType.Float64).sum(1);
-                var classes = torch.tensor(chunk.Classes, dtype: ScalarType.Int64, device: device);
-                var weights = torch.tensor(chunk.Weights, dtype: ScalarType.Float64, device: device);
                 var oneHot = functional.one_hot(classes, c).to(ScalarType.Float64);
-                var contribution = (p - oneHot) * (weights * rowTotal).unsqueeze(1);
+                var contribution = (p - oneHot) * (weights * embedding.to(ScalarType.Float64).sum(1)).unsqueeze(1);
                 sums.index_add_(0, classes, contribution, 1.0);
             }
         }

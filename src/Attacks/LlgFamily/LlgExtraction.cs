@@ -38,4 +38,29 @@ public static class LlgExtraction
     /// <summary>Plain LLG's impact: m = (1 + 1/C) · Σ_{g_c &lt; 0} g_c / (B·U).</summary>
     public static double GradientOnlyImpact(double[] g, int batchSize, int steps) =>
         g.Where(v => v < 0).Sum() / batchSize * (1 + 1.0 / g.Length) / steps;
+
+    /// <summary>
+    /// The common factor f ∈ (0, 1] a clip scaled the gradient by, fitted to the observed row sums: LLG's model of g is
+    /// f·(n·m + s) for the counts n, so alternately the extraction with f·m and f·s gives n and least squares gives
+    /// f = ⟨g, n·m + s⟩ / ‖n·m + s‖², until f settles (a clip only shrinks, so f stays at most 1).
+    /// </summary>
+    public static double FitScale(double[] g, int labels, ImpactEstimate estimate, bool sortAndTruncate)
+    {
+        double f = 1;
+        for (int iteration = 0; iteration < 50; iteration++)
+        {
+            var counts = Extract(g, labels, f * estimate.Impact, estimate.Offset.Select(s => f * s).ToArray(), sortAndTruncate);
+            double dot = 0, square = 0;
+            for (int j = 0; j < g.Length; j++)
+            {
+                double predicted = counts[j] * estimate.Impact + estimate.Offset[j];
+                dot += g[j] * predicted;
+                square += predicted * predicted;
+            }
+            double next = square > 0 && dot > 0 ? Math.Min(1, dot / square) : f;
+            if (Math.Abs(next - f) <= 1e-12 * f) return next;
+            f = next;
+        }
+        return f;
+    }
 }

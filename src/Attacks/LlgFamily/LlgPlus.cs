@@ -6,8 +6,8 @@ using DefenseBench.Core.Federation;
 namespace DefenseBench.Attacks.LlgFamily;
 
 /// <summary>LLG+: white-box model plus auxiliary images of every class from the training distribution.</summary>
-public sealed class LlgPlus(int repeats, int auxPerClass, Estimator estimator, LlgScaling scaling = LlgScaling.Sum)
-    : ModelBasedLlg(repeats, estimator, scaling)
+public sealed class LlgPlus(int repeats, int auxPerClass, Estimator estimator, LlgScaling scaling = LlgScaling.Sum, bool adaptive = false)
+    : ModelBasedLlg(repeats, estimator, scaling, adaptive)
 {
     public override string Id => "llg-plus";
     public override AttackNeeds Needs => AttackNeeds.AuxiliaryData;

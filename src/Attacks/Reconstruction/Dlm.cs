@@ -16,6 +16,7 @@ public sealed class Dlm(ReconstructionOptions options, double kInit, bool relati
 {
     public override string Id => "dlm";
     protected override LabelMode Labels => labels;
+    protected override bool KnowsScale => false;
 
     protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) =>
         new ScaledMatch(uploads, relative ? kInit * TrueK(info.Protocol) : kInit, problems, kWarmup, form);

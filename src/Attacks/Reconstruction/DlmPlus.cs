@@ -12,6 +12,7 @@ public sealed class DlmPlus(ReconstructionOptions options, LabelMode labels) : R
 {
     public override string Id => "dlm-plus";
     protected override LabelMode Labels => labels;
+    protected override bool KnowsScale => false;
     protected override double AdamRate => 0.01;
 
     protected override MatchObjective Objective(IReadOnlyList<Tensor> uploads, int problems, UpdateKind kind, PublicInfo info) => new ScaleFreeMatch(uploads);

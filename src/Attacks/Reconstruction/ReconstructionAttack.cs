@@ -1,3 +1,4 @@
+using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Federation;
@@ -28,6 +29,12 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
 
     /// <summary>The reference Adam rate of this attack (0.1; DLM+ 0.01).</summary>
     protected virtual double AdamRate => 0.1;
+
+    /// <summary>
+    /// Whether the attack compares gradients in known units (DLG, iDLG: η is public), so that an adaptive attacker can
+    /// clip its dummy gradients as the defence clipped the upload; false for attacks that learn or remove the scale.
+    /// </summary>
+    protected virtual bool KnowsScale => true;
 
     /// <summary>Whether labels are learned with the inputs or fixed by iDLG's rule (then only the inputs are optimised).</summary>
     protected abstract LabelMode Labels { get; }
@@ -75,8 +82,11 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
         var first = runs[plans[0].Run].View;
         var kind = plans[0].Targets[0].Update.Kind;
         var matcher = new GradientMatcher(Options.Resolve(first.Model, AdamRate), Clock);
+        // Every view of a cell went through the same defence; an adaptive attacker matches through what it knows of it.
+        var known = Options.Adaptive ? KnownDefense.Of(first.Defense) : KnownDefense.Nothing;
         var results = matcher.Reconstruct(plans.SelectMany(p => p.Victims).ToArray(), first.Info.Shape,
-            (uploads, problems) => Objective(uploads, problems, kind, first.Info));
+            (uploads, problems) => DefenseAwareMatch.For(known, uploads, kind, first.Info.Protocol, KnowsScale,
+                targets => Objective(targets, problems, kind, first.Info)));
         int next = 0;
         foreach (var plan in plans)
         {

@@ -1,3 +1,4 @@
+using DefenseBench.Attacks.Common;
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Models;
 using TorchSharp.Modules;
@@ -8,8 +9,9 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// The optimiser settings every gradient-matching attack takes. "auto" and 0 stand for the reference code's choices
 /// (the DLG and DLM codes' settings): L-BFGS with lr 1 for 300 steps on convolutional models (the DLG LeNet), Adam for 5000 steps on
 /// MLPs (DLM's MLP2) with lr 0.1, or 0.01 for DLM+.
+/// <see cref="Adaptive"/>: the attacker matches through the defence it knows (<see cref="DefenseAwareMatch"/>).
 /// </summary>
-public sealed record ReconstructionOptions(string Optimizer, double LearningRate, int Iterations, int Restarts)
+public sealed record ReconstructionOptions(string Optimizer, double LearningRate, int Iterations, int Restarts, bool Adaptive = false)
 {
     public static readonly IReadOnlyList<ParameterSpec> Parameters =
     [
@@ -17,10 +19,11 @@ public sealed record ReconstructionOptions(string Optimizer, double LearningRate
         ParameterSpec.Real("lr", 0, "learning rate; 0: the reference's (L-BFGS 1, Adam 0.1, DLM+ with Adam 0.01)", 0),
         ParameterSpec.Integer("iterations", 0, "optimiser steps (an L-BFGS step runs up to 20 inner iterations); 0: L-BFGS 300, Adam 5000", 0, 10_000_000),
         ParameterSpec.Integer("restarts", 1, "independent runs from fresh dummies; the one with the lowest matching loss is kept", 1, 1000),
+        KnownDefense.Parameter,
     ];
 
     public static ReconstructionOptions From(ParameterValues v) =>
-        new(v.Choice("optimizer"), v.Real("lr"), v.Integer("iterations"), v.Integer("restarts"));
+        new(v.Choice("optimizer"), v.Real("lr"), v.Integer("iterations"), v.Integer("restarts"), v.Switch("adaptive"));
 
     /// <summary>The concrete settings for <paramref name="model"/>; <paramref name="adamRate"/> is the attack's reference Adam rate.</summary>
     public MatchSettings Resolve(Classifier model, double adamRate = 0.1)

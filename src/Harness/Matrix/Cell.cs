@@ -18,8 +18,15 @@ public sealed record AttackChoice(string Id, ParameterValues Values)
     /// <summary>"repeats=10,aux_per_class=64,estimator=batched", empty for attacks without parameters.</summary>
     public string Parameters => Values.Canonical;
 
-    /// <summary>"llg-plus(repeats=10,...)": identifies the attack's random stream and the cell.</summary>
+    /// <summary>"llg-plus(repeats=10,...)": identifies the cell.</summary>
     public string Canonical => Values.CanonicalName(Id);
+
+    /// <summary>
+    /// The name of the attack's random stream: <see cref="Canonical"/> without the `adaptive` parameter, so an attack
+    /// with and without knowledge of the defence draws the same auxiliary data and dummies (a paired comparison), and
+    /// the non-adaptive attack draws what the attack drew before it had the parameter.
+    /// </summary>
+    public string Stream => new CanonicalName(Id, Values.Formatted.Where(p => p.Name != "adaptive").ToArray()).ToString();
 
     public IAttack Create() => AttackCatalog.All.Get(Id).Create(Values);
 }

@@ -50,7 +50,7 @@ public static class CellExecutor
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
-            var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Canonical),
+            var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Stream),
                 new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round, view.Contributors));
             clock.Start();
             var outcome = attack.Run(view, context);
@@ -95,7 +95,7 @@ public static class CellExecutor
         if (attack is not IModelCrafter crafter)
             return (null, gradient == null ? cleanUploads : round.Uploads(gradient: gradient));
         clock.Start();
-        var sent = crafter.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft", cell.Attack.Canonical));
+        var sent = crafter.Craft(round.Model, round.Info, Rng.For(round.Seed, "craft", cell.Attack.Stream));
         clock.Stop();
         return (sent, round.Uploads(sent, gradient));
     }

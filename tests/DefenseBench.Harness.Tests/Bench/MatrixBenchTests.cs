@@ -30,7 +30,7 @@ public sealed class MatrixBenchTests : IDisposable
         string text = bench.Stdout;
         Assert.Matches(@"^tiny-bench on cpu: 16 cell runs in \d+\.\d\d s = \d+\.\d cells/s \(0 failed\)", text);
         Assert.Matches(@"(?m)^timed +llg +8 +\d+\.\d\d +\d+\.\d +\d+\.\d\d +\d+\.\d\d$", text);
-        Assert.Matches(@"(?m)^timed +llg-plus\(repeats=1,aux_per_class=2,estimator=batched,scaling=sum\) +8 ", text);
+        Assert.Matches(@"(?m)^timed +llg-plus\(repeats=1,aux_per_class=2,estimator=batched,scaling=sum,adaptive=on\) +8 ", text);
         Assert.Matches(@"(?m)^peak memory: process RSS high-water \(VmHWM\) \d+ MiB, managed heap peak \d+ MiB, GPU in use \(driver\) -$", text);
         var samples = Regex.Matches(text, @"(?m)^ +(\d+) +\d+ +\d+ +\d+ +-$").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal([4, 8, 12, 16], samples);

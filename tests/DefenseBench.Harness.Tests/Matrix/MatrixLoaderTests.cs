@@ -125,7 +125,7 @@ public sealed class MatrixLoaderTests
         var matrix = Parse(OneBlock(Replace(BaseBlock, "attacks", "attacks: [{llg-plus: {aux_per_class: [4, 16], repeats: [1, 2, 3]}}]")));
 
         Assert.Equal(6, matrix.Cells.Count);
-        Assert.Contains(matrix.Cells, c => c.Attack.Canonical == "llg-plus(repeats=3,aux_per_class=16,estimator=batched,scaling=sum)");
+        Assert.Contains(matrix.Cells, c => c.Attack.Canonical == "llg-plus(repeats=3,aux_per_class=16,estimator=batched,scaling=sum,adaptive=on)");
     }
 
     [Fact]

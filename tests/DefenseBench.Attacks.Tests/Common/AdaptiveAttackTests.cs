@@ -1,0 +1,78 @@
+using DefenseBench.Attacks.Common;
+using DefenseBench.Attacks.Reconstruction;
+using DefenseBench.Attacks.Tests.Support;
+using DefenseBench.Core.Attacks;
+using DefenseBench.Core.Components;
+using DefenseBench.Core.Defenses;
+using DefenseBench.Core.Federation;
+using DefenseBench.Defenses;
+using DefenseBench.Defenses.Compression;
+using TorchSharp;
+using Xunit;
+
+namespace DefenseBench.Attacks.Tests.Common;
+
+/// <summary>Attacks that know the defence (docs/attacks.md, adaptive attacks).</summary>
+public sealed class AdaptiveAttackTests
+{
+    private static IAttack Create(string id, bool adaptive, Dictionary<string, object>? more = null)
+    {
+        var entry = AttackCatalog.All.Get(id);
+        var given = new Dictionary<string, object>(more ?? []) { ["adaptive"] = adaptive };
+        return entry.Create(ParameterValues.Create(entry.Parameters, given));
+    }
+
+    private static readonly ScenarioSpec Fcn3 = AttackRun.Scenario(8, LabelDistribution.NonIid, model: "fcn3", clients: 2);
+
+    [Fact]
+    public void A_view_describes_its_defence_and_an_attacker_reads_what_it_can_use()
+    {
+        var pipeline = DefensePipeline.From([DefenseCatalog.DpSgd(1, 0), DefenseCatalog.TopK(0.1, TopKScope.Global, false)]);
+        var described = pipeline.Public;
+        Assert.Equal(pipeline.Canonical, described.Canonical);
+        Assert.Equal(["dpsgd", "topk"], described.Stages.Select(s => s.Id));
+        Assert.Equal([StageRole.Gradient, StageRole.Upload], described.Stages.Select(s => s.Role));
+        Assert.Equal(1.0, described.Stages[0].Real("clip"));
+        var known = KnownDefense.Of(described);
+        Assert.Equal(new KnownDefense(1.0, null, null, 0.1, true, false), known);
+        Assert.Equal(KnownDefense.Nothing, KnownDefense.Of(DefensePipeline.None.Public));
+        Assert.True(KnownDefense.Of(DefensePipeline.From([DefenseCatalog.DpFedAvg(1, 0.5)]).Public) is { UpdateClip: 1.0, Noised: true });
+    }
+
+    [Fact]
+    public void Knowing_that_there_is_no_defence_changes_nothing()
+    {
+        var on = AttackRun.Run(Create("llg-plus", true, new() { ["aux_per_class"] = 16L }), Fcn3, 0);
+        var off = AttackRun.Run(Create("llg-plus", false, new() { ["aux_per_class"] = 16L }), Fcn3, 0);
+        Assert.Equal(off.Predicted, on.Predicted);
+    }
+
+    [Theory]
+    [InlineData("dpsgd")]
+    [InlineData("clipnoise")]
+    public void Adaptive_llg_plus_sees_through_clipping_that_fools_the_published_attack(string defence)
+    {
+        // Clipping without noise (ε = ∞) hides nothing from an attacker who knows the clip norm (README, threat models).
+        var pipeline = DefensePipeline.From([defence == "dpsgd" ? DefenseCatalog.DpSgd(1, 0) : DefenseCatalog.ClipNoise(0.1, 0)]);
+        double Mean(bool adaptive) => Enumerable.Range(0, 3)
+            .Average(t => AttackRun.Run(Create("llg-plus", adaptive, new() { ["aux_per_class"] = 16L }), Fcn3, t, pipeline).Asr);
+        double on = Mean(true), off = Mean(false);
+        Assert.True(on >= 0.9 && on >= off + 0.15, $"{defence}: adaptive {on:F3}, published {off:F3}");
+    }
+
+    [Fact]
+    public void Defence_aware_matching_clips_the_dummy_gradient_then_keeps_the_transmitted_coordinates()
+    {
+        using var scope = torch.NewDisposeScope();
+        var known = KnownDefense.Nothing with { UpdateClip = 1.0, Keep = 0.5 };
+        var upload = torch.tensor(new float[] { 0, 0.6f, 0, 0.8f }).reshape(1, 4);
+        var objective = (DefenseAwareMatch)DefenseAwareMatch.For(known, [upload], UpdateKind.Gradient, new FedSgd(), knowsScale: true,
+            targets => new GradientMatch(targets));
+        var defended = objective.Defend([torch.tensor(new float[] { 10, 10, 10, 10 }).reshape(1, 4)])[0].data<float>().ToArray();
+        Assert.Equal([0f, 0.5f, 0f, 0.5f], defended.Select(v => MathF.Round(v, 5)));
+        // The upload itself is a fixed point: clipped already, zero where nothing was sent.
+        Assert.Equal(0, objective.Losses([upload]).item<float>(), 6);
+        Assert.IsType<GradientMatch>(DefenseAwareMatch.For(KnownDefense.Nothing, [upload], UpdateKind.Gradient, new FedSgd(), true,
+            targets => new GradientMatch(targets)));
+    }
+}
