@@ -39,7 +39,7 @@ internal static class LeaderboardCommand
             {
                 output.WriteLine($"{Escape.Terminal(board.Scenario)}: {board.Ranked.Count} ranked, {board.Unranked.Count} outside the budget ({doc.Budget})");
                 foreach (var e in board.Ranked.Take(5))
-                    output.WriteLine($"  {(e.SharedRank ? "=" : " ")}{e.Rank,-3} {Escape.Terminal(e.Defense)}  worst {Leaderboard.Show(e.Worst.Leakage)} ({Escape.Terminal(e.Worst.Attack)})");
+                    output.WriteLine($"  {(e.SharedRank ? "=" : " ")}{e.Rank,-3} {Escape.Terminal(e.Defense)}  worst {Leaderboard.Show(e.Worst.Leakage)} ({Escape.Terminal(e.Worst.Described)})");
             }
             if (doc.Diff != null) output.Write(LeaderboardPages.DiffText(doc.Diff, Escape.Terminal));
             output.WriteLine($"wrote leaderboard.md, leaderboard.html and leaderboard.json in {target}");

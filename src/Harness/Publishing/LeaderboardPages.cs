@@ -89,7 +89,7 @@ public static class LeaderboardPages
         e.Rank == null ? "–" : (e.SharedRank ? "=" : "") + e.Rank,
         e.Defense,
         .. board.Attacks.Select(a => e.Attacks.FirstOrDefault(s => s.Attack == a) is { } s ? Leaderboard.Show(s.Leakage) : "–"),
-        $"{Leaderboard.Show(e.Worst.Leakage)} ({e.Worst.Attack})",
+        $"{Leaderboard.Show(e.Worst.Leakage)} ({e.Worst.Described})",
         Leaderboard.Show(e.UtilityDrop, "0.0000"),
         e.Epsilon == null ? "–" : $"{Leaderboard.Show(e.Epsilon)} (δ = {(e.Delta is { } d ? Core.Components.ParameterSpec.FormatReal(d) : "?")})",
         Leaderboard.Show(e.WireBytes, "0"),

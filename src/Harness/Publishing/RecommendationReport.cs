@@ -32,7 +32,7 @@ public static class RecommendationReport
         {
             text.Append($"recommended ({r.Prefer}): {chosen.Defense}\n");
             foreach (var check in chosen.Checks)
-                text.Append($"  {check.Metric}: upper {Recommender.Show(check.Upper)}, mean {Recommender.Show(check.Mean)}{(check.WorstAttack == null ? "" : $" (worst: {check.WorstAttack})")}\n");
+                text.Append($"  {check.Metric}: upper {Recommender.Show(check.Upper)}, mean {Recommender.Show(check.Mean)}{(check.WorstAttack == null ? "" : $" (worst: {check.WorstAttack}{Scores.AdaptiveNote(check.WorstAdaptive)})")}\n");
             text.Append($"  utility drop {Recommender.Show(chosen.UtilityDrop)}, bytes on the wire {Leaderboard.Show(chosen.WireBytes, "0")}{(chosen.Epsilon == null ? "" : $", ε {Recommender.Show(chosen.Epsilon)}")}\n");
         }
         else text.Append("no tested setting meets every limit\n");

@@ -36,7 +36,11 @@ public sealed record Limit(string Metric, double Value, bool Leakage)
 }
 
 /// <summary>One limit's reading at one setting: the upper end of the 95 % interval (worst over attacks for leakage) and its mean.</summary>
-public sealed record Check(string Metric, double? Upper, double? Mean, string? WorstAttack, bool Met);
+public sealed record Check(string Metric, double? Upper, double? Mean, string? WorstAttack, bool Met)
+{
+    /// <summary>Whether the attack that set a leakage limit's worst case knew the defence (null: no such parameter, or a cost).</summary>
+    public bool? WorstAdaptive { get; init; }
+}
 
 /// <summary>One tested setting of the family, its parameter value, its checks against every limit, and its costs.</summary>
 public sealed record Candidate(string Defense, double? Parameter, IReadOnlyList<Check> Checks, double? UtilityDrop, double? WireBytes, double? Epsilon)
@@ -130,7 +134,10 @@ public static class Recommender
         var scores = groups.Select(g => Scores.Score(g, limit.Metric, normalise: false)).OfType<AttackScore>().ToList();
         if (scores.Count == 0) return new Check(limit.Metric, null, null, null, false);
         var worst = scores.MaxBy(s => s.Leakage.High)!;
-        return new Check(limit.Metric, worst.Leakage.High, worst.Leakage.Mean, limit.Leakage ? worst.Attack : null, worst.Leakage.High <= limit.Value);
+        return new Check(limit.Metric, worst.Leakage.High, worst.Leakage.Mean, limit.Leakage ? worst.Attack : null, worst.Leakage.High <= limit.Value)
+        {
+            WorstAdaptive = limit.Leakage ? worst.Adaptive : null,
+        };
     }
 
     private static double Preference(Candidate c, string prefer, IReadOnlyList<Limit> limits) => prefer switch

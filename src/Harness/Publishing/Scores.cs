@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DefenseBench.Harness.Baselines;
 using DefenseBench.Harness.Plots;
 using DefenseBench.Harness.Results;
@@ -35,7 +36,15 @@ public sealed record Interval(double Mean, double Low, double High, int N)
 }
 
 /// <summary>One attack's leakage against one defence setting: the metric it is judged by, over seeds, and the cells behind it.</summary>
-public sealed record AttackScore(string Attack, string Metric, bool Normalised, Interval Leakage, IReadOnlyList<string> CellIds);
+public sealed record AttackScore(string Attack, string Metric, bool Normalised, Interval Leakage, IReadOnlyList<string> CellIds)
+{
+    /// <summary>Whether the attacker knew the defence (its `adaptive` parameter); null for an attack that has no such parameter.</summary>
+    public bool? Adaptive { get; init; }
+
+    /// <summary>The attack as a board names its worst case: "llg-plus(...), adaptive", "..., not adaptive", or the attack alone.</summary>
+    [JsonIgnore]
+    public string Described => Attack + Scores.AdaptiveNote(Adaptive);
+}
 
 /// <summary>
 /// Leakage scores from cells.csv rows, comparable across attacks (README, publishing a leaderboard): label attacks by
@@ -48,6 +57,13 @@ public static class Scores
     public static string AttackKey(CellRow r) => r.AttackParams.Length == 0 ? r.Attack : $"{r.Attack}({r.AttackParams})";
 
     public static string Scenario(CellRow r) => BaselineCell.ScenarioText(r);
+
+    /// <summary>The row's `adaptive` attack parameter (on: the attacker knew the defence), or null when the attack has none.</summary>
+    public static bool? Adaptive(CellRow r) =>
+        PlotRenderer.Pairs(r.AttackParams).FirstOrDefault(p => p.Name == "adaptive").Value switch { "on" => true, "off" => false, _ => null };
+
+    /// <summary>", adaptive" or ", not adaptive" after an attack's name; nothing for an attack without the parameter.</summary>
+    public static string AdaptiveNote(bool? adaptive) => adaptive switch { true => ", adaptive", false => ", not adaptive", null => "" };
 
     /// <summary>The metric an attack is judged by (the plots' primary metric).</summary>
     public static string MetricOf(IReadOnlyList<CellRow> attackRows) => PlotRenderer.PrimaryMetric(attackRows);
@@ -67,7 +83,10 @@ public static class Scores
         var values = rows.Select(r => normalise ? Leakage(r, metric) : r.Metric(metric)).Where(v => v != null).Select(v => v!.Value).ToList();
         if (values.Count == 0) return null;
         bool normalised = normalise && rows.Any(r => Metrics.RandomGuessOf(r, metric) is < 1);
-        return new AttackScore(AttackKey(rows[0]), metric, normalised, Interval.Of(values), rows.Select(r => r.CellId).Distinct().Order(StringComparer.Ordinal).ToList());
+        return new AttackScore(AttackKey(rows[0]), metric, normalised, Interval.Of(values), rows.Select(r => r.CellId).Distinct().Order(StringComparer.Ordinal).ToList())
+        {
+            Adaptive = Adaptive(rows[0]),
+        };
     }
 
     /// <summary>The mean of a per-setting metric over the rows that have it (utility is measured once per setting).</summary>

@@ -87,6 +87,37 @@ public sealed partial class LeaderboardTests : IDisposable
     }
 
     [Fact]
+    public void The_worst_case_is_over_adaptive_and_published_attacks_and_the_board_says_which_set_it()
+    {
+        // Under dpsgd the adaptive LLG+ leaks more than the published one; under none they leak the same and plain LLG
+        // (no adaptive parameter) leaks most.
+        var rows = new List<CellRow>();
+        foreach (int seed in new[] { 0, 1, 2 })
+        {
+            rows.Add(SampleRows.Ok("llg-plus", "adaptive=on", "dpsgd(clip=1,z=0)", 0.9, seed: seed) with { CellId = "a" });
+            rows.Add(SampleRows.Ok("llg-plus", "adaptive=off", "dpsgd(clip=1,z=0)", 0.5, seed: seed) with { CellId = "b" });
+            rows.Add(SampleRows.Ok("llg", "", "dpsgd(clip=1,z=0)", 0.4, seed: seed) with { CellId = "c" });
+            rows.Add(SampleRows.Ok("llg-plus", "adaptive=on", "none", 0.8, seed: seed) with { CellId = "d" });
+            rows.Add(SampleRows.Ok("llg-plus", "adaptive=off", "none", 0.8, seed: seed) with { CellId = "e" });
+            rows.Add(SampleRows.Ok("llg", "", "none", 1, seed: seed) with { CellId = "f" });
+        }
+        string folder = _temp["adaptive"];
+        Directory.CreateDirectory(folder);
+        CellsCsv.Write(Path.Combine(folder, CellsCsv.FileName), rows);
+
+        var result = InProcess.Expect(0, "leaderboard", folder, "--budget", "none");
+        var board = Load(folder).Boards.Single();
+
+        var dpsgd = board.Ranked.Single(e => e.Defense.StartsWith("dpsgd", StringComparison.Ordinal));
+        Assert.Equal(("llg-plus(adaptive=on)", true), (dpsgd.Worst.Attack, dpsgd.Worst.Adaptive));
+        var none = board.Ranked.Single(e => e.Defense == "none");
+        Assert.Equal(("llg", (bool?)null), (none.Worst.Attack, none.Worst.Adaptive));
+        Assert.Contains(none.Attacks, a => a.Adaptive == false);
+        Assert.Contains("(llg-plus(adaptive=on), adaptive)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(llg-plus(adaptive=on), adaptive)", File.ReadAllText(Path.Combine(folder, "leaderboard.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Loosening_the_budget_ranks_a_setting_that_missed_it()
     {
         var rows = CellsCsv.Read(Path.Combine(SmallRun, CellsCsv.FileName));

@@ -51,6 +51,26 @@ public sealed class RecommendTests : IDisposable
         Assert.Contains("topk(keep=0.1,scope=layer,ef=on) does not (asr binds)", result.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_worst_case_counts_the_attacker_who_knows_the_defence_and_says_it_was_adaptive()
+    {
+        // dpsgd(clip=1, z=0) blinds the published LLG+ (ASR 0.3) but not the adaptive one (0.95): the limit must fail on
+        // the adaptive attacker, and the report must name it as adaptive.
+        IEnumerable<CellRow> Llg(string adaptive, double asr) => Enumerable.Range(0, 3).Select(seed =>
+            SampleRows.Ok("llg-plus", $"aux_per_class=16,adaptive={adaptive}", "dpsgd(clip=1,z=0)", asr, seed: seed) with { CellId = $"z0{adaptive}", UtilityDrop = 0.001, WireBytes = 53704 });
+        IEnumerable<CellRow> Noised(string adaptive, double asr) => Enumerable.Range(0, 3).Select(seed =>
+            SampleRows.Ok("llg-plus", $"aux_per_class=16,adaptive={adaptive}", "dpsgd(clip=1,z=1)", asr + 0.01 * seed, seed: seed) with { CellId = $"z1{adaptive}", UtilityDrop = 0.004, WireBytes = 53704 });
+        string folder = Folder(Llg("on", 0.95), Llg("off", 0.3), Noised("on", 0.4), Noised("off", 0.2));
+
+        var result = InProcess.Expect(0, "recommend", folder, "--family", "dpsgd", "--max", "asr=0.5", "--prefer", "utility");
+
+        Assert.Contains("no   dpsgd(clip=1,z=0)  asr 0.95 ✗", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("recommended (utility): dpsgd(clip=1,z=1)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(worst: llg-plus(aux_per_class=16,adaptive=on), adaptive)", result.Stdout, StringComparison.Ordinal);
+        var check = DefenseBench.Harness.Publishing.Recommender.Evaluate([.. Noised("on", 0.4), .. Noised("off", 0.2)], DefenseBench.Harness.Publishing.Limit.Parse("asr=0.5"));
+        Assert.Equal((true, "llg-plus(aux_per_class=16,adaptive=on)"), (check.WorstAdaptive, check.WorstAttack));
+    }
+
     [Theory]
     [InlineData("compression", 0.03, 0.1)]
     [InlineData("utility", 0.1, 0.5)]
