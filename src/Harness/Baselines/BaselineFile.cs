@@ -33,6 +33,10 @@ public sealed record BaselineCell(
             rows.Count, string.Join("+", statuses), metrics);
     }
 
+    /// <summary>The attack with its parameters as every verify report shows it ("llg-plus adaptive=off"), so two cells
+    /// that differ only in a parameter are told apart.</summary>
+    public string AttackText => $"{Attack} {AttackParams}".TrimEnd();
+
     /// <summary>The scenario as one text; a round after 0 is appended ("... train round=5"), so round-0 cells read as before.</summary>
     public static string ScenarioText(CellRow r) =>
         $"{r.Dataset} {r.Model} B={r.BatchSize} C={r.NumClasses} {r.Labels} K={r.Clients} {r.Protocol} {r.Stage} {r.Mode}" +

@@ -31,7 +31,7 @@ public static class JunitReport
                 continue;
             }
             string message = string.Join("; ", verdict.Moved.Select(m => m.Describe()));
-            string text = string.Join("\n", [$"attack {c.Attack} {c.AttackParams}".TrimEnd() + $", defense {c.Defense}, scenario {c.Scenario}",
+            string text = string.Join("\n", [$"attack {c.AttackText}, defense {c.Defense}, scenario {c.Scenario}",
                 .. verdict.Moved.Select(m => m.Describe())]);
             xml.Append(head).Append(">\n");
             xml.Append($"      <failure message=\"{Escape.Html(message)}\" type=\"{Kind(verdict)}\">{Escape.Html(text)}</failure>\n");

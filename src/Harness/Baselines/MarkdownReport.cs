@@ -40,7 +40,7 @@ public static class MarkdownReport
                 var c = m.Cell;
                 string[] fields =
                 [
-                    Escape.Markdown(m.CellId), Escape.Markdown(c.Block), Escape.Markdown($"{c.Attack} {c.AttackParams}".TrimEnd()), Escape.Markdown(c.Defense),
+                    Escape.Markdown(m.CellId), Escape.Markdown(c.Block), Escape.Markdown(c.AttackText), Escape.Markdown(c.Defense),
                     Escape.Markdown(c.Scenario), Escape.Markdown(m.What), Verifier.Format(m.Was), Verifier.Format(m.Is), Verifier.Signed(m.Difference),
                     Verifier.Format(m.Tolerance),
                 ];

@@ -86,7 +86,7 @@ public static class Verifier
         foreach (var m in moved)
         {
             var c = m.Cell;
-            lines.Add([m.CellId, c.Attack, c.Defense, c.Scenario, m.What, Format(m.Was), Format(m.Is), Signed(m.Difference), Format(m.Tolerance)]);
+            lines.Add([m.CellId, c.AttackText, c.Defense, c.Scenario, m.What, Format(m.Was), Format(m.Is), Signed(m.Difference), Format(m.Tolerance)]);
         }
         int[] widths = Enumerable.Range(0, lines[0].Length).Select(col => lines.Max(l => l[col].Length)).ToArray();
         return string.Join("\n", lines.Select(l => string.Join("  ", l.Select((f, col) => f.PadRight(widths[col]))).TrimEnd())) + "\n";
