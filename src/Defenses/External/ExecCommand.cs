@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace DefenseBench.Defenses.External;
 
@@ -8,7 +9,7 @@ namespace DefenseBench.Defenses.External;
 /// separated by blanks, single or double quotes grouping a word with blanks in it, no variables, globs or pipes. Paths
 /// in it are relative to the folder it runs in (the matrix file's folder).
 /// </summary>
-public static class ExecCommand
+public static partial class ExecCommand
 {
     /// <summary>The words of <paramref name="command"/>; an <see cref="ArgumentException"/> says why when it has none or a quote is not closed.</summary>
     public static IReadOnlyList<string> Split(string command)
@@ -51,11 +52,17 @@ public static class ExecCommand
     public static string Resolve(string folder, string word) => Path.GetFullPath(Path.Combine(folder, word));
 
     /// <summary>
-    /// The words that look like paths (they hold a '/' and are not options) yet name nothing in <paramref name="folder"/>:
-    /// a mistyped script path, reported when the matrix is read instead of failing every cell.
+    /// The words that look like paths (not options, and holding a '/' or ending in a file extension such as ".py") yet
+    /// name nothing in <paramref name="folder"/>: a mistyped script path, reported when the matrix is read instead of
+    /// failing every cell.
     /// </summary>
     public static IEnumerable<string> MissingPaths(IReadOnlyList<string> words, string folder) =>
-        words.Where(w => w.Contains('/', StringComparison.Ordinal) && !w.StartsWith('-') && !File.Exists(Resolve(folder, w)) && !Directory.Exists(Resolve(folder, w)));
+        words.Where(w => !w.StartsWith('-') && (w.Contains('/', StringComparison.Ordinal) || FileLike().IsMatch(w))
+                         && !File.Exists(Resolve(folder, w)) && !Directory.Exists(Resolve(folder, w)));
+
+    /// <summary>A name ending in a dot and one to four characters starting with a letter ("prune.py", not "python3.11" or "0.5").</summary>
+    [GeneratedRegex(@"^[^=]+\.[A-Za-z][A-Za-z0-9]{0,3}$")]
+    private static partial Regex FileLike();
 
     /// <summary>
     /// The SHA-256 of every file the command names (words that are files relative to <paramref name="folder"/>), by the

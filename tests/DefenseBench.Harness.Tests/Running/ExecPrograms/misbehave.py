@@ -2,8 +2,10 @@
 
     misbehave.py MODE IN OUT    one upload
     misbehave.py MODE           persistent
+    misbehave.py log FILE ...   answers the upload unchanged and appends what it was told, as a JSON line, to FILE
 """
 import json
+import os
 import struct
 import sys
 import time
@@ -11,7 +13,7 @@ import time
 import numpy as np
 
 import _examples  # noqa: F401  (puts examples/defenses on the path)
-from exec_defense import read, serve
+from exec_defense import read, serve, write
 
 
 def misbehave(mode, tensors):
@@ -55,8 +57,28 @@ def main():
     if mode == "garbage":
         with open(sys.argv[2], "wb") as f:
             f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    elif mode == "silent":
+        pass  # exits 0 without writing OUT
+    elif mode in ("truncated", "huge"):
+        tensors, _ = read(sys.argv[1])
+        write(sys.argv[2], tensors)
+        with open(sys.argv[2], "r+b") as f:
+            if mode == "truncated":
+                f.truncate(f.seek(0, 2) // 2)
+            else:
+                f.seek(0, 2)
+                f.write(b"\0" * (2 << 20))
     elif mode == "f64":
         write_f64(sys.argv[2], read(sys.argv[1])[0])
+    elif mode == "log":
+        log = sys.argv.pop(1)
+
+        def record(tensors, params, upload):
+            with open(log, "a") as f:
+                print(json.dumps({"pid": os.getpid(), "cwd": os.getcwd(), "argv": sys.argv[1:], **upload}), file=f)
+            return tensors
+
+        serve(record)
     elif mode == "chatty":
         for _ in sys.stdin:
             print("hello from a program that prints its news to stdout", flush=True)
