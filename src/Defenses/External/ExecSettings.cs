@@ -17,6 +17,12 @@ public sealed record ExecParameter(string Name, object Value)
         _ => Convert.ToString(Value, CultureInfo.InvariantCulture) ?? "",
     };
 
+    /// <summary>An unquoted value as written: a finite number, true or false, else the text itself.</summary>
+    public static object Interpret(string text) =>
+        ParameterSpec.TryParseReal(text, out double number) && double.IsFinite(number) ? number
+        : text is "true" or "false" ? text == "true"
+        : text;
+
     internal void WriteTo(Utf8JsonWriter json)
     {
         switch (Value)

@@ -157,13 +157,13 @@ internal sealed partial class ExecParser(ErrorSink errors)
             errors.Add(item, $"exec {name}: expected a value or a list of values", "write a number, true or false, or a word");
             return null;
         }
-        if (!quoted && ParameterSpec.TryParseReal(text, out double number))
+        object value = quoted ? text : ExecParameter.Interpret(text);
+        if (value is not string) return value;
+        if (!quoted && ParameterSpec.TryParseReal(text, out _))
         {
-            if (double.IsFinite(number)) return number;
             errors.Add(item, $"exec {name}: {text} is not a finite number", "write a finite number (JSON has no infinity)");
             return null;
         }
-        if (!quoted && text is "true" or "false") return text == "true";
         if (PlainWord().IsMatch(text)) return text;
         errors.Add(item, $"exec {name}: '{text}' cannot be spelled in a canonical name", "use letters, digits and _ . + : / - (no blanks, commas, '=', parentheses or '>')");
         return null;
