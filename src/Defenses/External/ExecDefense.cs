@@ -47,7 +47,7 @@ public sealed class ExecDefense(ExecSettings settings) : IClientDefense
             {
                 UploadFiles.WriteIn(inPath, upload, Settings, origin, seed);
                 _program.Defend(inPath, outPath);
-                return UploadFiles.ReadOut(outPath, upload);
+                return UploadFiles.ReadOut(outPath, upload, Settings.Timeout);
             }
             catch (ExecDefenseException e)
             {
@@ -55,9 +55,9 @@ public sealed class ExecDefense(ExecSettings settings) : IClientDefense
             }
             finally
             {
-                // A folder or link the program put at OUT goes with the temp folder when the last session closes.
-                File.Delete(inPath);
-                if (File.Exists(outPath)) File.Delete(outPath);
+                // A folder the program put at OUT goes with the temp folder when the last session closes.
+                TryDelete(() => File.Delete(inPath));
+                TryDelete(() => File.Delete(outPath));
             }
         }
     }
@@ -69,8 +69,25 @@ public sealed class ExecDefense(ExecSettings settings) : IClientDefense
             if (--_open > 0) return;
             _program?.Dispose();
             _program = null;
-            if (_folder != null && Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+            string? folder = _folder;
             _folder = null;
+            if (folder != null) TryDelete(() => Directory.Delete(folder, recursive: true));
+        }
+    }
+
+    /// <summary>
+    /// Cleaning up is best effort: what the program left behind (a folder at OUT, a file it made unreadable) must not
+    /// turn a finished cell into a failed one. File.Delete of a missing file does nothing; a link is removed, never followed.
+    /// </summary>
+    private static void TryDelete(Action delete)
+    {
+        try
+        {
+            delete();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // left for the system's temp cleaner
         }
     }
 

@@ -21,7 +21,8 @@ internal sealed class ExternalProgram(ExecSettings settings) : IDisposable
     private StreamTail? _stderr;
     private StreamReader? _answers;
 
-    private string Shown => $"`{settings.Command}`";
+    /// <summary>The command as errors show it, cut short so that the row's error keeps room for the stderr tail.</summary>
+    private string Shown => settings.Command.Length <= 160 ? $"`{settings.Command}`" : $"`{settings.Command[..160]}…`";
 
     /// <summary>Has the program turn <paramref name="inPath"/> into <paramref name="outPath"/>; throws <see cref="ExecDefenseException"/> when it does not.</summary>
     public void Defend(string inPath, string outPath)
@@ -75,7 +76,7 @@ internal sealed class ExternalProgram(ExecSettings settings) : IDisposable
         string? answer = reading.Result;
         if (answer == null) throw Ended("without answering");
         if (answer == "ok") return;
-        if (answer.StartsWith("error", StringComparison.Ordinal)) throw Failure($"answered {Quote(answer)}", _stderr!);
+        if (answer == "error" || answer.StartsWith("error ", StringComparison.Ordinal)) throw Failure($"answered {Quote(answer)}", _stderr!);
         var tail = _stderr!;
         Stop(kill: true);
         throw Failure($"answered {Quote(answer)}, where the protocol expects \"ok\" or \"error MESSAGE\" (print anything else to stderr), and was stopped", tail);

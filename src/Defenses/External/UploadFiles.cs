@@ -33,18 +33,23 @@ internal static class UploadFiles
         SafeTensorsFile.Write(path, upload.Entries.Select(e => (e.Name, e.Value.to(ScalarType.Float32))), metadata);
     }
 
-    /// <summary>The defended upload read from <paramref name="path"/>, each tensor on its input tensor's device.</summary>
-    public static Update ReadOut(string path, Update upload)
+    /// <summary>
+    /// The defended upload read from <paramref name="path"/>, each tensor on its input tensor's device. The file must be a
+    /// regular file read within <paramref name="timeout"/>: a link (to /dev/zero, say) is refused, and a FIFO that no one
+    /// writes, or a device with no end, fails the read instead of stalling or filling the harness.
+    /// </summary>
+    public static Update ReadOut(string path, Update upload, TimeSpan timeout)
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw Bad(Directory.Exists(path) ? "is a folder, not a file" : "was not written");
+        if (info.LinkTarget != null) throw Bad($"is a link (to {info.LinkTarget}); write the answer as a regular file");
         long limit = upload.ElementCount * sizeof(float) + HeaderAllowance;
         if (info.Length > limit)
             throw Bad(string.Create(CultureInfo.InvariantCulture, $"is {info.Length} bytes, more than the {limit} an answer for this model can take"));
         SafeTensorsFile file;
         try
         {
-            file = SafeTensorsFile.Parse(File.ReadAllBytes(path), "OUT");
+            file = SafeTensorsFile.Parse(ReadBounded(path, limit, timeout), "OUT");
         }
         catch (InputException e)
         {
@@ -67,6 +72,56 @@ internal static class UploadFiles
             return answer.ToTensor(input.device);
         });
     }
+
+    /// <summary>At most <paramref name="limit"/> bytes of the file; more, or no end within <paramref name="timeout"/>, is an error.</summary>
+    private static byte[] ReadBounded(string path, long limit, TimeSpan timeout)
+    {
+        var reading = Task.Run(() =>
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            using var bytes = new MemoryStream();
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = stream.Read(buffer)) > 0)
+            {
+                bytes.Write(buffer, 0, n);
+                if (bytes.Length > limit) break;
+            }
+            return bytes.ToArray();
+        });
+        try
+        {
+            if (!reading.Wait(timeout))
+            {
+                Release(path);
+                throw Bad(string.Create(CultureInfo.InvariantCulture, $"could not be read to its end within {timeout.TotalSeconds:0.###} s (a FIFO or a device, not a regular file?)"));
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is IOException or UnauthorizedAccessException)
+        {
+            throw Bad($"cannot be read ({e.InnerException.Message})");
+        }
+        var result = reading.Result;
+        if (result.Length > limit)
+            throw Bad(string.Create(CultureInfo.InvariantCulture, $"grew past the {limit} bytes an answer for this model can take while it was read"));
+        return result;
+    }
+
+    /// <summary>
+    /// A read blocked on a FIFO that no program writes would hold its thread for good: opening the FIFO for writing
+    /// once, and closing it, ends that read. On anything else the open and close change nothing.
+    /// </summary>
+    private static void Release(string path) => Task.Run(() =>
+    {
+        try
+        {
+            using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // gone, or not writable: nothing more to do
+        }
+    }).Wait(TimeSpan.FromSeconds(1));
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 

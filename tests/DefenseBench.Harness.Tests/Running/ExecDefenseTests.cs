@@ -169,6 +169,18 @@ public sealed class ExecDefenseTests : IDisposable
         Assert.Contains(expected, Failure(mode), StringComparison.Ordinal);
 
     [Fact]
+    public void An_answer_that_is_a_link_is_refused_unread() =>
+        Assert.Contains("OUT is a link (to /dev/zero); write the answer as a regular file", Failure("link"), StringComparison.Ordinal);
+
+    [Fact]
+    public void An_answer_that_is_a_fifo_no_one_writes_fails_within_the_timeout()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Contains("OUT could not be read to its end within 2 s", Failure("fifo", timeoutSeconds: 2), StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the read took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void A_persistent_program_s_error_line_fails_the_upload_with_its_message() =>
         Assert.Contains("answered \"error RuntimeError: misbehave raised on purpose\"", Failure("raise", persistent: true), StringComparison.Ordinal);
 

@@ -57,6 +57,10 @@ def main():
     if mode == "garbage":
         with open(sys.argv[2], "wb") as f:
             f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    elif mode == "link":
+        os.symlink("/dev/zero", sys.argv[2])
+    elif mode == "fifo":
+        os.mkfifo(sys.argv[2])
     elif mode == "silent":
         pass  # exits 0 without writing OUT
     elif mode in ("truncated", "huge"):
