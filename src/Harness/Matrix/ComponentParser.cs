@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 namespace DefenseBench.Harness.Matrix;
 
 /// <summary>Parses the attacks and defenses lists of a block; a list inside parameters is a sweep.</summary>
-internal sealed class ComponentParser(ErrorSink errors)
+internal sealed class ComponentParser(ErrorSink errors, ExecPrograms programs)
 {
     public List<AttackChoice> Attacks(YamlNode node)
     {
@@ -51,7 +51,7 @@ internal sealed class ComponentParser(ErrorSink errors)
     /// <summary>One stage, expanded over its sweeps: {exec: {...}} runs another program, anything else names a catalog defence.</summary>
     private List<DefenseStage> Stage(YamlNode node) =>
         node is YamlMappingNode { Children.Count: 1 } map && map.Entries().First() is (ExecSettings.Id, _, var settings)
-            ? [.. new ExecParser(errors).Parse(settings).Select(s => (DefenseStage)new ExecStage(s))]
+            ? [.. new ExecParser(errors, programs).Parse(settings).Select(s => (DefenseStage)new ExecStage(s))]
             : [.. Component(node, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First()).Select(c => (DefenseStage)new CatalogStage(c.Id, c.Values))];
 
     private DefenseChoice Checked(DefenseChoice choice, YamlNode node)

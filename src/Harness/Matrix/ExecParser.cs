@@ -10,7 +10,7 @@ namespace DefenseBench.Harness.Matrix;
 /// 0.5]}, timeout: 60, persistent: off}. A list in params is a sweep, one stage per combination. The command runs in
 /// the matrix file's folder, so its paths are checked from there.
 /// </summary>
-internal sealed partial class ExecParser(ErrorSink errors)
+internal sealed partial class ExecParser(ErrorSink errors, ExecPrograms programs)
 {
     private static readonly string[] Keys = ["command", "name", "params", "timeout", "persistent"];
     private const string Example = "exec: {command: \"python3 my_defence.py\", name: mine, params: {keep: 0.1}}";
@@ -57,6 +57,12 @@ internal sealed partial class ExecParser(ErrorSink errors)
         bool persistent = Persistent(given.TryGetValue("persistent", out var p) ? p.Value : null);
         var sweeps = Parameters(given.TryGetValue("params", out var ps) ? ps.Value : null);
         if (errors.Errors.Count > before || command == null || name == null) return [];
+        if (programs.Conflict(name, command, map.Line()) is { } other)
+        {
+            errors.Add(map, $"exec name '{name}' already names the command `{other.Command}` (line {other.Line})",
+                "give each program its own name: the name, not the command, identifies the defence in cells.csv and in cell ids");
+            return [];
+        }
         return YamlNodes.Product(sweeps).Select(values => new ExecSettings(name, command, Folder, values, timeout, persistent)).ToList();
     }
 

@@ -80,6 +80,18 @@ public sealed class ExecMatrixTests : IDisposable
     }
 
     [Fact]
+    public void One_name_for_two_commands_is_refused_since_their_cells_would_share_an_id()
+    {
+        _temp.Write("other.py", "");
+        var error = Assert.Single(Errors("""
+                  - exec: {command: "python3 defend.py", name: prune}
+                  - exec: {command: "python3 other.py", name: prune}
+            """));
+        Assert.Equal(10, error.Line);
+        Assert.Contains("exec name 'prune' already names the command `python3 defend.py` (line 9)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_refuses_a_matrix_whose_exec_entry_lacks_a_command_with_exit_2_naming_file_and_line()
     {
         string path = Write("      - none\n      - exec: {name: prune}");
