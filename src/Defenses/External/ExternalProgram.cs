@@ -42,9 +42,10 @@ internal sealed class ExternalProgram(ExecSettings settings) : IDisposable
             stderr.Settle(TimeSpan.FromSeconds(1));
             throw Failure($"took longer than its timeout of {Seconds(settings.Timeout)} s and was killed", stderr);
         }
-        process.WaitForExit();
+        if (process.ExitCode == 0) return;
+        // Only a failure reads stderr to its end, and not for long: a child the program left running may hold it open.
         stderr.Settle(TimeSpan.FromSeconds(5));
-        if (process.ExitCode != 0) throw Failure($"exited with status {process.ExitCode}", stderr);
+        throw Failure($"exited with status {process.ExitCode}", stderr);
     }
 
     private void Ask(string inPath, string outPath)
@@ -121,6 +122,7 @@ internal sealed class ExternalProgram(ExecSettings settings) : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
             StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = stdin ? new UTF8Encoding(false) : null,
         };
         foreach (string word in words.Skip(1).Concat(appended)) info.ArgumentList.Add(word);
         try
