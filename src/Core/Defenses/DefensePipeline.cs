@@ -90,10 +90,10 @@ public sealed record DefensePipeline(IReadOnlyList<IClientDefense> ClientStages,
 /// <summary>Every client's defence sessions for one FL run; disposing frees their state.</summary>
 public sealed class PipelineSessions(IReadOnlyList<IClientDefenseSession>[] sessions) : IDisposable
 {
-    /// <summary>Runs one client's upload through its sessions, in pipeline order.</summary>
-    public Update Apply(int client, Update upload, Rng rng)
+    /// <summary>Runs one client's upload through its sessions, in pipeline order, telling them its origin when given.</summary>
+    public Update Apply(int client, Update upload, Rng rng, UploadOrigin? origin = null)
     {
-        foreach (var session in sessions[client]) upload = session.Apply(upload, rng);
+        foreach (var session in sessions[client]) upload = origin == null ? session.Apply(upload, rng) : session.Apply(upload, rng, origin);
         return upload;
     }
 

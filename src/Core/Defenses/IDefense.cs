@@ -17,11 +17,23 @@ public interface IClientDefense : IDefense
     IClientDefenseSession Open(int client);
 }
 
+/// <summary>
+/// The public facts of one upload: which client sent it in which FL round (0-based: the attacked round of a round-R
+/// cell is R), how many examples each local step drew, and the protocol that computed it.
+/// </summary>
+public sealed record UploadOrigin(int Client, int Round, int BatchSize, Protocol Protocol);
+
 /// <summary>One client's defence across rounds; disposing it frees state it keeps outside dispose scopes.</summary>
 public interface IClientDefenseSession : IDisposable
 {
     /// <summary>The defended upload; never modifies <paramref name="upload"/>.</summary>
     Update Apply(Update upload, Rng rng);
+
+    /// <summary>
+    /// The same, told where the upload comes from. The harness always calls this one; a defence that hands the upload
+    /// to another program (exec) passes the origin on as the file's metadata, every other one ignores it.
+    /// </summary>
+    Update Apply(Update upload, Rng rng, UploadOrigin origin) => Apply(upload, rng);
 
     /// <summary>
     /// A session that starts from this one's state (error-feedback residuals) and then evolves on its own: attacks of a

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DefenseBench.Core.Components;
+using DefenseBench.Defenses.External;
 using DefenseBench.Defenses.SecureAggregation;
 using DefenseBench.Harness.Bench;
 using DefenseBench.Harness.Matrix;
@@ -30,7 +31,7 @@ internal static class BenchCommand
             output.Write(LlgPlusBench.Table(rows));
             return 0;
         });
-        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output), DpSgd(output), Reconstruction(output) };
+        return new Command("bench", "Benchmarks whose numbers the issues and the README quote.") { llgPlus, MatrixCommand(output), Ilrg(output), SecAgg(output), DpSgd(output), Reconstruction(output), Exec(output) };
     }
 
     private static Command MatrixCommand(TextWriter output)
@@ -175,5 +176,46 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    private static Command Exec(TextWriter output)
+    {
+        var command = new Option<string>("--command")
+        {
+            Description = "the external defence's command, run in the current folder (IN and OUT appended, or nothing in persistent mode)",
+            DefaultValueFactory = _ => "python3 examples/defenses/prune.py",
+        };
+        var parameters = new Option<string[]>("--param")
+        {
+            Description = "a parameter the program is given, NAME=VALUE (repeatable)", DefaultValueFactory = _ => ["keep=0.1"], AllowMultipleArgumentsPerToken = true,
+        };
+        var model = new Option<string>("--model") { Description = "model id whose gradient is the upload", DefaultValueFactory = _ => "dlg-lenet" };
+        var dataset = new Option<string>("--dataset") { Description = "dataset spec (its shape and classes size the model)", DefaultValueFactory = _ => "synthetic-mnist" };
+        var uploads = new Option<int>("--uploads") { Description = "timed uploads per mode after the first", DefaultValueFactory = _ => 20 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var bench = new Command("exec", "Time an external (exec) defence per upload in both modes: one process per upload, and one persistent process.")
+        {
+            command, parameters, model, dataset, uploads, device,
+        };
+        bench.SetAction(parse =>
+        {
+            var given = parse.GetValue(parameters)!.Select(p => p.Split('=', 2) is [var name, var value] && name.Length > 0
+                ? new ExecParameter(name, ExecParameter.Interpret(value))
+                : throw new InputException($"--param '{p}' is not NAME=VALUE", "write e.g. --param keep=0.1")).ToArray();
+            string text = parse.GetValue(command)!;
+            IReadOnlyList<ExecTiming> rows;
+            try
+            {
+                rows = ExecBench.Run(text, given, parse.GetValue(model)!, parse.GetValue(dataset)!, Math.Max(1, parse.GetValue(uploads)),
+                    DeviceChoice.Resolve(parse.GetValue(device)!));
+            }
+            catch (ExecDefenseException e)
+            {
+                throw new InputException($"bench exec: {e.Message}", "give --command a program that answers as examples/defenses/README.md says");
+            }
+            output.Write(ExecBench.Table(text, parse.GetValue(model)!, rows));
+            return 0;
+        });
+        return bench;
     }
 }

@@ -20,7 +20,10 @@ internal static class ListCommand
             if (only is null or "attacks") Components(output, "attacks", AttackCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters)));
             if (only is null or "defenses")
                 Components(output, "defenses", DefenseCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters))
-                    .Prepend(("none", "no defence", Array.Empty<ParameterSpec>())));
+                    .Prepend(("none", "no defence", Array.Empty<ParameterSpec>()))
+                    .Append((Defenses.External.ExecSettings.Id,
+                        "another program defends each upload: exec: {command, name, params, timeout = 60, persistent = off} (examples/defenses/README.md)",
+                        Array.Empty<ParameterSpec>())));
             if (only is null or "models") Components(output, "models", ModelCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters)));
             if (only is null or "datasets")
             {

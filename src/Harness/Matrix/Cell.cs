@@ -7,6 +7,7 @@ using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Core.Federation;
 using DefenseBench.Defenses;
+using DefenseBench.Defenses.External;
 using DefenseBench.Defenses.Privacy;
 using DefenseBench.Harness.Utility;
 
@@ -31,21 +32,53 @@ public sealed record AttackChoice(string Id, ParameterValues Values)
     public IAttack Create() => AttackCatalog.All.Get(Id).Create(Values);
 }
 
-/// <summary>A defence pipeline as a cell names it: stages in order, each an id with values; empty is "none".</summary>
-public sealed record DefenseChoice(IReadOnlyList<(string Id, ParameterValues Values)> Stages)
+/// <summary>One stage of a defence pipeline as a cell names it: its canonical name and how to make it.</summary>
+public abstract record DefenseStage
 {
-    public static readonly DefenseChoice None = new([]);
+    public abstract string Canonical { get; }
+
+    public abstract IDefense Create();
+}
+
+/// <summary>A defence of the catalog: canonical id and parameter values.</summary>
+public sealed record CatalogStage(string Id, ParameterValues Values) : DefenseStage
+{
+    public override string Canonical => Values.CanonicalName(Id);
+
+    public override IDefense Create() => DefenseCatalog.All.Get(Id).Create(Values);
+}
+
+/// <summary>A defence run by another program (the matrix's exec entry): its settings, whose name and parameters make the canonical name.</summary>
+public sealed record ExecStage(ExecSettings Settings) : DefenseStage
+{
+    public override string Canonical => Settings.Canonical;
+
+    public override IDefense Create() => new ExecDefense(Settings);
+}
+
+/// <summary>A defence pipeline as a cell names it: stages in order, each a catalog defence or an external program; empty is "none".</summary>
+public sealed record DefenseChoice(IReadOnlyList<DefenseStage> Stages)
+{
+    public static readonly DefenseChoice None = new(Array.Empty<DefenseStage>());
+
+    /// <summary>A pipeline of catalog defences, each an id with values.</summary>
+    public DefenseChoice(IReadOnlyList<(string Id, ParameterValues Values)> stages) : this(stages.Select(s => (DefenseStage)new CatalogStage(s.Id, s.Values)).ToArray())
+    {
+    }
 
     public DefensePipeline Create() => Stages.Count == 0
         ? DefensePipeline.None
-        : DefensePipeline.From(Stages.Select(s => DefenseCatalog.All.Get(s.Id).Create(s.Values)).ToArray());
+        : DefensePipeline.From(Stages.Select(s => s.Create()).ToArray());
 
     /// <summary>
     /// The CSV's defense column: every stage with every parameter, joined by '>' ("none" when empty), written from
     /// the parameter values the stages are created with, once per instance (a `with` copy gets its own). The pipeline
     /// is not built for it; the matrix parser has built it once to validate the stages.
     /// </summary>
-    public string Canonical => Canonicals.GetValue(this, choice => CanonicalName.Pipeline(choice.Stages.Select(s => s.Values.CanonicalName(s.Id))));
+    public string Canonical => Canonicals.GetValue(this, choice => CanonicalName.Pipeline(choice.Stages.Select(s => s.Canonical)));
+
+    /// <summary>The stages that run another program, for the manifest's record of which code ran.</summary>
+    public IEnumerable<ExecSettings> ExecStages => Stages.OfType<ExecStage>().Select(s => s.Settings);
 
     private static readonly ConditionalWeakTable<DefenseChoice, string> Canonicals = new();
 }

@@ -2,12 +2,13 @@ using DefenseBench.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
 using DefenseBench.Defenses;
+using DefenseBench.Defenses.External;
 using YamlDotNet.RepresentationModel;
 
 namespace DefenseBench.Harness.Matrix;
 
 /// <summary>Parses the attacks and defenses lists of a block; a list inside parameters is a sweep.</summary>
-internal sealed class ComponentParser(ErrorSink errors)
+internal sealed class ComponentParser(ErrorSink errors, ExecPrograms programs)
 {
     public List<AttackChoice> Attacks(YamlNode node)
     {
@@ -28,7 +29,7 @@ internal sealed class ComponentParser(ErrorSink errors)
         {
             if (item is YamlMappingNode { Children.Count: 1 } map && map.Entries().First() is ("pipeline", _, var stagesNode))
             {
-                var stages = stagesNode.Items().Select(s => (IReadOnlyList<(string, ParameterValues)>)Component(s, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First())).ToArray();
+                var stages = stagesNode.Items().Select(s => (IReadOnlyList<DefenseStage>)Stage(s)).ToArray();
                 if (stages.Length == 0)
                     errors.Add(stagesNode, "the pipeline has no stages", "write pipeline: [{topk: {keep: 0.1}}, ...] or none");
                 foreach (var combination in YamlNodes.Product(stages))
@@ -40,12 +41,18 @@ internal sealed class ComponentParser(ErrorSink errors)
             }
             else
             {
-                foreach (var stage in Component(item, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First()))
+                foreach (var stage in Stage(item))
                     result.Add(Checked(new DefenseChoice([stage]), item));
             }
         }
         return result;
     }
+
+    /// <summary>One stage, expanded over its sweeps: {exec: {...}} runs another program, anything else names a catalog defence.</summary>
+    private List<DefenseStage> Stage(YamlNode node) =>
+        node is YamlMappingNode { Children.Count: 1 } map && map.Entries().First() is (ExecSettings.Id, _, var settings)
+            ? [.. new ExecParser(errors, programs).Parse(settings).Select(s => (DefenseStage)new ExecStage(s))]
+            : [.. Component(node, DefenseCatalog.All, "defence", DefenseCatalog.All.Ids.First()).Select(c => (DefenseStage)new CatalogStage(c.Id, c.Values))];
 
     private DefenseChoice Checked(DefenseChoice choice, YamlNode node)
     {
@@ -87,7 +94,7 @@ internal sealed class ComponentParser(ErrorSink errors)
         {
             string? near = id == null ? null : catalog.Closest(id);
             errors.Add(node, $"unknown {what} '{id}'",
-                (near != null ? $"did you mean '{near}'? " : "") + $"write one of {string.Join(", ", catalog.Ids.Append(what == "defence" ? "none, pipeline" : "").Where(s => s.Length > 0))}");
+                (near != null ? $"did you mean '{near}'? " : "") + $"write one of {string.Join(", ", catalog.Ids.Append(what == "defence" ? "none, pipeline, exec" : "").Where(s => s.Length > 0))}");
             return [];
         }
         var alternatives = new List<IReadOnlyList<(string Name, object Value)>>();

@@ -75,6 +75,7 @@ public static partial class MatrixLoader
         else
         {
             var blockNames = new HashSet<string>(StringComparer.Ordinal);
+            var programs = new ExecPrograms();
             for (int b = 0; b < blocks.Children.Count; b++)
             {
                 if (blocks.Children[b] is not YamlMappingNode blockNode)
@@ -93,7 +94,7 @@ public static partial class MatrixLoader
                 foreach (var key in Required.Where(k => !merged.ContainsKey(k)))
                     errors.Add(blockNode, $"block '{blockName}' has no '{key}' (neither does the top level)", $"add {key}: {Example(key)}");
                 if (Required.Any(k => !merged.ContainsKey(k))) continue;
-                foreach (var cell in ExpandBlock(blockName, merged, errors))
+                foreach (var cell in ExpandBlock(blockName, merged, errors, programs))
                     if (seen.Add(cell.Id)) cells.Add(cell);
             }
         }
@@ -203,10 +204,10 @@ public static partial class MatrixLoader
         return ScoringOptions.DefaultSuccessPsnr;
     }
 
-    private static IEnumerable<Cell> ExpandBlock(string block, Dictionary<string, YamlNode> keys, ErrorSink errors)
+    private static IEnumerable<Cell> ExpandBlock(string block, Dictionary<string, YamlNode> keys, ErrorSink errors, ExecPrograms programs)
     {
         var scenarios = new ScenarioParser(errors);
-        var components = new ComponentParser(errors);
+        var components = new ComponentParser(errors, programs);
         YamlNode? Get(string key) => keys.TryGetValue(key, out var v) ? v : null;
         int before = errors.Errors.Count;
         var datasets = scenarios.Datasets(keys["dataset"]);

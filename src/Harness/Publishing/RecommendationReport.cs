@@ -57,8 +57,11 @@ public static class RecommendationReport
         var first = rowsOfFamily[0];
         var name = DefenseName.Parse((r.Chosen ?? r.Candidates[0]).Defense);
         string values = "[" + string.Join(", ", r.SweepValues.Select(v => ParameterSpec.FormatReal(v))) + "]";
-        var stages = name.Family.Split('>').Select(stage =>
-            $"{{{Escape.Yaml(stage)}: {{{string.Join(", ", name.Parameters.Where(p => p.Stage == stage).Select(p => $"{Escape.Yaml(p.Name)}: {(p.Name == r.Parameter ? values : Escape.Yaml(p.Value))}"))}}}}}").ToList();
+        string Entries(IEnumerable<(string Stage, string Name, string Value)> parameters) =>
+            string.Join(", ", parameters.Select(p => $"{Escape.Yaml(p.Name)}: {(p.Name == r.Parameter ? values : Escape.Yaml(p.Value))}"));
+        var stages = name.Family.Split('>').Select(stage => stage.StartsWith(DefenseName.ExecLabel, StringComparison.Ordinal)
+            ? ExecStage(stage[DefenseName.ExecLabel.Length..], Entries(name.Parameters.Where(p => p.Stage == stage && p.Name != "name")), manifest)
+            : $"{{{Escape.Yaml(stage)}: {{{Entries(name.Parameters.Where(p => p.Stage == stage))}}}}}").ToList();
         string defence = stages.Count == 1 ? stages[0][1..^1] : $"pipeline: [{string.Join(", ", stages)}]";
         var attacks = rowsOfFamily.Select(x => x.AttackParams.Length == 0 ? Escape.Yaml(x.Attack)
                 : $"{{{Escape.Yaml(x.Attack)}: {{{string.Join(", ", x.AttackParams.Split(',').Select(p => p.Split('=', 2)).Select(p => $"{Escape.Yaml(p[0])}: {Escape.Yaml(p.Length > 1 ? p[1] : "")}"))}}}}}")
@@ -72,6 +75,13 @@ public static class RecommendationReport
             .Append(UtilityLine(manifest))
             .Append($"blocks:\n  - name: {Escape.Yaml(r.Parameter + "-sweep")}\n    defenses:\n      - none\n      - {defence}\n");
         return yaml.ToString();
+    }
+
+    /// <summary>An exec stage with the command the run's manifest recorded for its name (a placeholder the matrix parser refuses when none is).</summary>
+    private static string ExecStage(string execName, string parameters, Manifest? manifest)
+    {
+        string command = manifest?.ExecDefenses.FirstOrDefault(e => e.Name == execName)?.Command ?? "";
+        return $"{{exec: {{command: {Escape.Yaml(command)}, name: {Escape.Yaml(execName)}, params: {{{parameters}}}}}}}";
     }
 
     private static string UtilityLine(Manifest? manifest)

@@ -29,6 +29,12 @@ public sealed record Manifest
     public int FailedRows { get; init; }
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
+    /// <summary>
+    /// The external programs the matrix's exec defences ran: each name with its command and the SHA-256 of every file
+    /// the command names, so a leaderboard can show which code ran. Empty when every defence is built in.
+    /// </summary>
+    public IReadOnlyList<ExecRecord> ExecDefenses { get; init; } = [];
+
     /// <summary>Which shard of the matrix this folder holds (`run --shard i/n`); null for a whole run.</summary>
     public ShardInfo? Shard { get; init; }
 
@@ -90,6 +96,17 @@ public sealed record Manifest
     }
 
     public static string Backend() => Core.Native.LibTorch.Backend;
+}
+
+/// <summary>An external defence as the manifest records it: its name, command, and each named file's SHA-256 by the word that names it.</summary>
+public sealed record ExecRecord(string Name, string Command, IReadOnlyDictionary<string, string> Files)
+{
+    public static ExecRecord Of(Defenses.External.ExecSettings settings) =>
+        new(settings.Name, settings.Command, Defenses.External.ExecCommand.FileHashes(settings.Command, settings.Folder));
+
+    /// <summary>One record per distinct (name, command) among <paramref name="stages"/>, in their order.</summary>
+    public static IReadOnlyList<ExecRecord> All(IEnumerable<Defenses.External.ExecSettings> stages) =>
+        [.. stages.DistinctBy(s => (s.Name, s.Command, s.Folder)).Select(Of)];
 }
 
 /// <summary>Shard <see cref="Index"/> of <see cref="Count"/> and the number of the matrix's cells it holds.</summary>

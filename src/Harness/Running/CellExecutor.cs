@@ -44,7 +44,8 @@ public static class CellExecutor
             var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
             var (sent, computed) = ClientUploads(attack, cell, round, cleanUploads, pipeline.LocalGradient(defenseRng), clock);
             using var sessions = sessionsAtRound?.Invoke() ?? pipeline.OpenSessions(round.Clients.Count);
-            var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng)).ToArray();
+            var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng,
+                new UploadOrigin(k, cell.Round, round.Clients[k].BatchSize, round.Spec.Protocol))).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
                 throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");

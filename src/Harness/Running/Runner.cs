@@ -71,6 +71,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             Resumed = resumedAt,
             Arguments = arguments,
             Shard = shard.IsWhole ? null : new ShardInfo(shard.Index, shard.Count, cells.Count),
+            ExecDefenses = ExecRecord.All(matrix.Cells.SelectMany(c => c.Defense.ExecStages)),
         };
         manifest.Save(outDir);
 

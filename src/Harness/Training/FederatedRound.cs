@@ -25,8 +25,9 @@ public sealed record RoundOutcome(Update Aggregate, IReadOnlyList<int> Contribut
 /// </summary>
 public static class FederatedRound
 {
+    /// <param name="round">the round's index (0-based), told to the defences with each upload's origin</param>
     /// <param name="withClean">also compute each participant's undefended upload on the same batches</param>
-    public static RoundOutcome Run(Classifier model, Protocol protocol, IReadOnlyList<Participant> participants, LocalGradient? gradient,
+    public static RoundOutcome Run(Classifier model, Protocol protocol, int round, IReadOnlyList<Participant> participants, LocalGradient? gradient,
         PipelineSessions sessions, DefensePipeline pipeline, Rng defenseRng, bool withClean)
     {
         if (participants.Count == 0) throw new ArgumentException("a round needs at least one participant", nameof(participants));
@@ -37,7 +38,8 @@ public static class FederatedRound
             var plain = withClean || gradient == null ? LocalTraining.Compute(model, protocol, p.Batches) : null;
             var own = gradient == null ? plain! : LocalTraining.Compute(model, protocol, p.Batches, gradient);
             if (withClean) clean.Add(plain!);
-            sent.Add(sessions.Apply(p.Client, own, defenseRng));
+            var origin = new UploadOrigin(p.Client, round, (int)p.Batches[0].Labels.shape[0], protocol);
+            sent.Add(sessions.Apply(p.Client, own, defenseRng, origin));
         }
         var weights = participants.Select(p => p.Weight).ToArray();
         var (aggregate, contributors) = pipeline.Aggregate(sent, weights, defenseRng);

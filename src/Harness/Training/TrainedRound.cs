@@ -85,7 +85,7 @@ public sealed class TrainedRound : IDisposable
             using var scope = torch.NewDisposeScope();
             int t = Round + 1;
             var participants = _victims.TrainingRound(t).Select((c, k) => new Participant(k, c.StepBatches, c.BatchSize)).ToArray();
-            var outcome = FederatedRound.Run(_model, protocol, participants, _gradient, _sessions, _pipeline, _defenseRng, withClean: false);
+            var outcome = FederatedRound.Run(_model, protocol, Round, participants, _gradient, _sessions, _pipeline, _defenseRng, withClean: false);
             if (!FederatedRound.IsFinite(outcome.Aggregate))
                 throw new NotApplicableException(string.Create(CultureInfo.InvariantCulture,
                     $"the federated training under {_pipeline.Canonical} diverged in round {t} (aggregate not finite), so there is no model of a later round to attack"));

@@ -65,7 +65,7 @@ public static class UtilityTraining
                     participants.Add(new Participant(k, batches, data.ClientExamples[k].Length));
                 }
                 if (participants.Count == 0) continue;
-                var (aggregate, contributors, weights, clean) = FederatedRound.Run(classifier, protocol, participants, gradient, sessions, pipeline, defenseRng, withClean: true);
+                var (aggregate, contributors, weights, clean) = FederatedRound.Run(classifier, protocol, round, participants, gradient, sessions, pipeline, defenseRng, withClean: true);
                 // DP-FedAvg averages over the m clients it got; a Poisson round divides by the expected m = q·N instead,
                 // so the noise std is z·C/(q·N) whatever the draw (the mechanism the accountant analyses).
                 if (poissonClients)

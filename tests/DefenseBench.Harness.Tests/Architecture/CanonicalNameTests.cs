@@ -63,6 +63,16 @@ public sealed class CanonicalNameTests
     }
 
     [Fact]
+    public void Exec_stages_of_different_names_are_different_families_and_none_is_a_built_in_one()
+    {
+        var prune = DefenseName.Parse("exec(name=prune,keep=0.1)>secagg(threshold=0.6)");
+        Assert.Equal("exec-prune>secagg", prune.Family);
+        Assert.Equal("0.1", prune.Value("exec-prune", "keep"));
+        Assert.NotEqual(DefenseName.Parse("exec(name=qsgd,levels=2)").Family, DefenseName.Parse("exec(name=prune,keep=0.5)").Family);
+        Assert.Equal("exec-topk", DefenseName.Parse("exec(name=topk,keep=0.1)").Family);
+    }
+
+    [Fact]
     public void The_empty_pipeline_is_none_both_ways()
     {
         Assert.Equal("none", CanonicalName.Pipeline([]));
