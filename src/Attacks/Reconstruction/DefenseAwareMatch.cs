@@ -15,6 +15,9 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// (DLM's k, DLM+'s normalisation) absorbs a whole-update clip already; under a per-tensor clip both sides are
 /// normalised tensor by tensor instead, a scale-free distance. Under top-k only the transmitted coordinates (the
 /// upload's non-zero entries) are matched. Clipping comes before the mask, as in a pipeline clip then top-k.
+/// Under a clip both sides are then divided by the bound, so the matching runs at unit scale whatever the clip norm:
+/// the minimiser is the same, but L-BFGS with a fixed step and tolerances stalls on a loss 10⁻⁴ times smaller (iDLG on
+/// the MNIST sample under DP-SGD at C = 0.1: a median 5.4 dB at the clip's own scale).
 /// </summary>
 public sealed class DefenseAwareMatch : MatchObjective
 {
@@ -26,6 +29,7 @@ public sealed class DefenseAwareMatch : MatchObjective
     private static readonly Scalar One = 1.0.ToScalar(), Epsilon = 1e-6.ToScalar(), Tiny = 1e-30.ToScalar();
     private readonly Scalar? _whole;
     private readonly Scalar? _tensor;
+    private readonly Scalar? _unit;
 
     private DefenseAwareMatch(MatchObjective inner, IReadOnlyList<Tensor>? mask, double? wholeBound, double? tensorBound, bool perTensorScaleFree)
     {
@@ -33,6 +37,7 @@ public sealed class DefenseAwareMatch : MatchObjective
         _mask = mask;
         _whole = wholeBound?.ToScalar();
         _tensor = tensorBound?.ToScalar();
+        _unit = UnitScale(wholeBound, tensorBound)?.ToScalar();
         _perTensorScaleFree = perTensorScaleFree;
     }
 
@@ -55,7 +60,8 @@ public sealed class DefenseAwareMatch : MatchObjective
         }
         var mask = known.Sparsified ? uploads.Select(u => u.ne(0).to(u.dtype)).ToArray() : null;
         if (mask == null && whole == null && tensor == null && !perTensorScaleFree) return objective(uploads);
-        var targets = perTensorScaleFree ? EachTensorNormalised(uploads) : uploads;
+        var targets = perTensorScaleFree ? EachTensorNormalised(uploads)
+            : UnitScale(whole, tensor) is { } unit ? uploads.Select(u => u * unit).ToArray() : uploads;
         return new DefenseAwareMatch(objective(targets), mask, whole, tensor, perTensorScaleFree);
     }
 
@@ -79,8 +85,12 @@ public sealed class DefenseAwareMatch : MatchObjective
             g = g.Select(t => t * MatchingLoss.Broadcast(Factor(bound, MatchingLoss.PerProblem(t.square()).sqrt()), t)).ToArray();
         if (_mask is { } mask) g = g.Select((t, i) => t * mask[i]).ToArray();
         if (_perTensorScaleFree) g = EachTensorNormalised(g);
+        if (_unit is { } unit) g = g.Select(t => t * unit).ToArray();
         return g;
     }
+
+    /// <summary>1 / the clip bound both sides are divided by (the whole-gradient bound when there is one); null without a clip.</summary>
+    private static double? UnitScale(double? whole, double? tensor) => (whole ?? tensor) is { } bound ? 1 / bound : null;
 
     /// <summary>min(1, C/(‖g‖ + 10⁻⁶)) per problem, DP-SGD's clipping factor (Opacus's), differentiable in g.</summary>
     private static Tensor Factor(Scalar bound, Tensor norm) => norm.add(Epsilon).reciprocal().mul(bound).clamp_max(One);

@@ -75,4 +75,29 @@ public sealed class AdaptiveAttackTests
         Assert.IsType<GradientMatch>(DefenseAwareMatch.For(KnownDefense.Nothing, [upload], UpdateKind.Gradient, new FedSgd(), true,
             targets => new GradientMatch(targets)));
     }
+
+    [Theory]
+    [InlineData(0.01)]
+    [InlineData(100.0)]
+    public void Defence_aware_matching_runs_at_unit_scale_whatever_the_clip_norm(double clip)
+    {
+        // The same problem at clip C and at clip 1 (upload and dummy both scaled by C): the same loss, so an optimiser with
+        // fixed steps and tolerances sees the same problem whatever the deployed clip norm.
+        using var scope = torch.NewDisposeScope();
+        float[] direction = [0, 0.6f, 0, 0.8f], dummy = [3, -1, 2, 5];
+        float Loss(double c, string kind)
+        {
+            var known = kind == "whole" ? KnownDefense.Nothing with { UpdateClip = c } : KnownDefense.Nothing with { TensorClip = c };
+            var upload = torch.tensor(direction.Select(v => (float)(v * c)).ToArray()).reshape(1, 4);
+            var objective = DefenseAwareMatch.For(known, [upload], UpdateKind.Gradient, new FedSgd(), knowsScale: true, targets => new GradientMatch(targets));
+            return objective.Losses([torch.tensor(dummy.Select(v => (float)(v * c)).ToArray()).reshape(1, 4)]).item<float>();
+        }
+
+        foreach (string kind in new[] { "whole", "tensor" })
+        {
+            float atOne = Loss(1, kind);
+            Assert.True(atOne > 0.1f, $"{kind}: {atOne}");
+            Assert.Equal(atOne, Loss(clip, kind), 4);
+        }
+    }
 }
