@@ -99,6 +99,36 @@ public sealed class ExecAttackRunTests : IDisposable
         });
     }
 
+    [Fact]
+    public void The_view_holds_each_upload_the_model_sent_and_the_public_metadata()
+    {
+        // The file exists before the run: the matrix refuses a command naming a path that does not.
+        string log = _temp.Write("view.json", "");
+        string entry = $"      - exec: {{command: '{Python.Command(Python.Fixture("attack_misbehave.py"), "log", $"\"{log}\"")}', name: logger, needs: [known-classes, fc-bias], params: {{t: 0.5, mode: fast}}}}";
+        var (_, rows, _) = Run("view", entry, "{topk: {keep: 0.1}}");
+        Assert.All(rows, r => Assert.True(r.Status == CellRow.Ok, r.Error));
+        Assert.All(rows, r => Assert.NotNull(r.LnAcc));
+
+        using var view = System.Text.Json.JsonDocument.Parse(File.ReadAllText(log));
+        var tensors = view.RootElement.GetProperty("tensors").EnumerateArray().Select(t => t.GetString()).ToArray();
+        Assert.Contains("model.fc.weight", tensors);
+        Assert.Contains("upload.0.fc.weight", tensors);
+        Assert.Contains("upload.1.fc.bias", tensors);
+        Assert.DoesNotContain(tensors, t => t!.StartsWith("aggregate.", StringComparison.Ordinal));
+        var metadata = view.RootElement.GetProperty("metadata").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+        Assert.Equal("[0,1]", metadata["targets"]);
+        Assert.Equal("[8,8]", metadata["target_batch_sizes"]);
+        Assert.Equal("10", metadata["num_classes"]);
+        Assert.Equal("[1,28,28]", metadata["image_shape"]);
+        Assert.Equal("fedsgd", metadata["protocol"]);
+        Assert.Equal("gradient", metadata["kind"]);
+        Assert.Equal("topk(keep=0.1,scope=layer,ef=off)", metadata["defense"]);
+        Assert.Equal("exec(name=logger,mode=fast,t=0.5)", metadata["attack"]);
+        Assert.Equal("""{"t":0.5,"mode":"fast"}""", metadata["params"]);
+        Assert.Equal(("fc.weight", "fc.bias"), (metadata["fc_weight"], metadata["fc_bias"]));
+        Assert.StartsWith("{\"0\":[", metadata["known_classes"], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("garbage", "OUT.json is not JSON")]
     [InlineData("length", "OUT.json counts of target 0 has 9 entries; the model has 10 classes")]

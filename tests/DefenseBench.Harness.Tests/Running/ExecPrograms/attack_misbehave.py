@@ -1,6 +1,7 @@
 """Test fixture: an external attack that answers as its first argument says, for the harness's hostile-output tests.
 
     attack_misbehave.py MODE VIEW OUT.json
+    attack_misbehave.py log FILE VIEW OUT.json   answers one of each class and writes VIEW's metadata and tensor names to FILE
 """
 import json
 import sys
@@ -12,8 +13,13 @@ from exec_defense import read, write
 
 
 def main():
-    mode, view, out = sys.argv[1:]
+    mode, *rest = sys.argv[1:]
+    log = rest.pop(0) if mode == "log" else None
+    view, out = rest
     tensors, metadata = read(view)
+    if log:
+        with open(log, "w") as f:
+            json.dump({"metadata": metadata, "tensors": sorted(tensors)}, f)
     targets = json.loads(metadata["targets"])
     classes = int(metadata["num_classes"])
     c, h, w = json.loads(metadata["image_shape"])
