@@ -48,8 +48,12 @@ public sealed record ExecSettings(string Name, string Command, string Folder, IR
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>"exec(name=prune,keep=0.1)": the name, then the parameters by name, so their order in the file does not matter.</summary>
-    public string Canonical => new CanonicalName(Id,
-        [("name", Name), .. Parameters.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Text))]).ToString();
+    public string Canonical => new CanonicalName(Id, Pairs).ToString();
+
+    /// <summary>"name=prune,keep=0.1": the canonical name's parameters, as an attack's row carries them in attack_params.</summary>
+    public string CanonicalParameters => string.Join(",", Pairs.Select(p => $"{p.Name}={p.Value}"));
+
+    private (string Name, string Value)[] Pairs => [("name", Name), .. Parameters.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Text))];
 
     /// <summary>The parameters as the JSON object the program reads from the upload's metadata.</summary>
     public string ParametersJson()

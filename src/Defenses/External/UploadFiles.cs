@@ -40,16 +40,12 @@ internal static class UploadFiles
     /// </summary>
     public static Update ReadOut(string path, Update upload, TimeSpan timeout)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists) throw Bad(Directory.Exists(path) ? "is a folder, not a file" : "was not written");
-        if (info.LinkTarget != null) throw Bad($"is a link (to {info.LinkTarget}); write the answer as a regular file");
         long limit = upload.ElementCount * sizeof(float) + HeaderAllowance;
-        if (info.Length > limit)
-            throw Bad(string.Create(CultureInfo.InvariantCulture, $"is {info.Length} bytes, more than the {limit} an answer for this model can take"));
+        byte[] bytes = ReadAnswer(path, "OUT", limit, timeout) ?? throw Bad(Directory.Exists(path) ? "is a folder, not a file" : "was not written");
         SafeTensorsFile file;
         try
         {
-            file = SafeTensorsFile.Parse(ReadBounded(path, limit, timeout), "OUT");
+            file = SafeTensorsFile.Parse(bytes, "OUT");
         }
         catch (InputException e)
         {
@@ -73,8 +69,23 @@ internal static class UploadFiles
         });
     }
 
+    /// <summary>
+    /// The bytes of an answer file a program wrote, read as hostile input; null when there is no such file (so the
+    /// caller says whether that is an error). <paramref name="what"/> names the file in errors ("OUT", "OUT.json"). A
+    /// link is refused; more than <paramref name="limit"/> bytes, or no end within <paramref name="timeout"/>, is an error.
+    /// </summary>
+    internal static byte[]? ReadAnswer(string path, string what, long limit, TimeSpan timeout)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        if (info.LinkTarget != null) throw Bad($"is a link (to {info.LinkTarget}); write the answer as a regular file", what);
+        if (info.Length > limit)
+            throw Bad(string.Create(CultureInfo.InvariantCulture, $"is {info.Length} bytes, more than the {limit} an answer here can take"), what);
+        return ReadBounded(path, what, limit, timeout);
+    }
+
     /// <summary>At most <paramref name="limit"/> bytes of the file; more, or no end within <paramref name="timeout"/>, is an error.</summary>
-    private static byte[] ReadBounded(string path, long limit, TimeSpan timeout)
+    private static byte[] ReadBounded(string path, string what, long limit, TimeSpan timeout)
     {
         var reading = Task.Run(() =>
         {
@@ -94,16 +105,16 @@ internal static class UploadFiles
             if (!reading.Wait(timeout))
             {
                 Release(path);
-                throw Bad(string.Create(CultureInfo.InvariantCulture, $"could not be read to its end within {timeout.TotalSeconds:0.###} s (a FIFO or a device, not a regular file?)"));
+                throw Bad(string.Create(CultureInfo.InvariantCulture, $"could not be read to its end within {timeout.TotalSeconds:0.###} s (a FIFO or a device, not a regular file?)"), what);
             }
         }
         catch (AggregateException e) when (e.InnerException is IOException or UnauthorizedAccessException)
         {
-            throw Bad($"cannot be read ({e.InnerException.Message})");
+            throw Bad($"cannot be read ({e.InnerException.Message})", what);
         }
         var result = reading.Result;
         if (result.Length > limit)
-            throw Bad(string.Create(CultureInfo.InvariantCulture, $"grew past the {limit} bytes an answer for this model can take while it was read"));
+            throw Bad(string.Create(CultureInfo.InvariantCulture, $"grew past the {limit} bytes an answer here can take while it was read"), what);
         return result;
     }
 
@@ -125,5 +136,5 @@ internal static class UploadFiles
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 
-    private static ExecDefenseException Bad(string problem) => new($"OUT {problem}");
+    private static ExecDefenseException Bad(string problem, string what = "OUT") => new($"{what} {problem}");
 }

@@ -17,7 +17,11 @@ internal static class ListCommand
         command.SetAction(parse =>
         {
             string? only = parse.GetValue(what);
-            if (only is null or "attacks") Components(output, "attacks", AttackCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters)));
+            if (only is null or "attacks")
+                Components(output, "attacks", AttackCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters))
+                    .Append((Defenses.External.ExecSettings.Id,
+                        "another program reads the server view: exec: {command, name, needs, params, timeout = 60} (examples/attacks/README.md)",
+                        Array.Empty<ParameterSpec>())));
             if (only is null or "defenses")
                 Components(output, "defenses", DefenseCatalog.All.All.Select(i => (i.Id, i.Summary, i.Parameters))
                     .Prepend(("none", "no defence", Array.Empty<ParameterSpec>()))

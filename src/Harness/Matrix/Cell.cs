@@ -13,23 +13,39 @@ using DefenseBench.Harness.Utility;
 
 namespace DefenseBench.Harness.Matrix;
 
-/// <summary>An attack as a cell names it: canonical id and parameter values.</summary>
+/// <summary>
+/// An attack as a cell names it: canonical id and parameter values, or, for an attack run by another program (the
+/// matrix's exec entry), id "exec" with the program's settings and what it declared it needs of the view.
+/// </summary>
 public sealed record AttackChoice(string Id, ParameterValues Values)
 {
-    /// <summary>"repeats=10,aux_per_class=64,estimator=batched", empty for attacks without parameters.</summary>
-    public string Parameters => Values.Canonical;
+    /// <summary>The program of an external attack; null for a catalog attack.</summary>
+    public ExecSettings? Exec { get; init; }
 
-    /// <summary>"llg-plus(repeats=10,...)": identifies the cell.</summary>
-    public string Canonical => Values.CanonicalName(Id);
+    /// <summary>What an external attack declared it needs (the matrix's `needs`); catalog attacks declare theirs in code.</summary>
+    public AttackNeeds ExecNeeds { get; init; }
+
+    /// <summary>An external attack: the attack column says exec, its parameters "name=rowsum,...".</summary>
+    public static AttackChoice External(ExecSettings settings, AttackNeeds needs) =>
+        new(ExecSettings.Id, ParameterValues.Create([])) { Exec = settings, ExecNeeds = needs };
+
+    /// <summary>"repeats=10,aux_per_class=64,estimator=batched", empty for attacks without parameters; "name=rowsum,..." for exec.</summary>
+    public string Parameters => Exec?.CanonicalParameters ?? Values.Canonical;
+
+    /// <summary>"llg-plus(repeats=10,...)" or "exec(name=rowsum,...)": identifies the cell.</summary>
+    public string Canonical => Exec?.Canonical ?? Values.CanonicalName(Id);
+
+    /// <summary>Its forward passes per class relative to one sample (the sharding cost model); a program's is unknown, taken as one.</summary>
+    public double CostWeight => Exec != null ? 1 : AttackCatalog.All.TraitsOf(Id).CostWeight;
 
     /// <summary>
     /// The name of the attack's random stream: <see cref="Canonical"/> without the `adaptive` parameter, so an attack
     /// with and without knowledge of the defence draws the same auxiliary data and dummies (a paired comparison), and
     /// the non-adaptive attack draws what the attack drew before it had the parameter.
     /// </summary>
-    public string Stream => new CanonicalName(Id, Values.Formatted.Where(p => p.Name != "adaptive").ToArray()).ToString();
+    public string Stream => Exec?.Canonical ?? new CanonicalName(Id, Values.Formatted.Where(p => p.Name != "adaptive").ToArray()).ToString();
 
-    public IAttack Create() => AttackCatalog.All.Get(Id).Create(Values);
+    public IAttack Create() => Exec != null ? new ExecAttack(Exec, ExecNeeds) : AttackCatalog.All.Get(Id).Create(Values);
 }
 
 /// <summary>One stage of a defence pipeline as a cell names it: its canonical name and how to make it.</summary>

@@ -15,10 +15,17 @@ internal sealed class ComponentParser(ErrorSink errors, ExecPrograms programs)
         var result = new List<AttackChoice>();
         int before = errors.Errors.Count;
         foreach (var item in node.Items())
+        {
+            if (item is YamlMappingNode { Children.Count: 1 } map && map.Entries().First() is (ExecSettings.Id, _, var settings))
+            {
+                result.AddRange(new ExecParser(errors, programs).ParseAttack(settings).Select(e => AttackChoice.External(e.Settings, e.Needs)));
+                continue;
+            }
             foreach (var (id, values) in Component(item, AttackCatalog.All, "attack", AttackCatalog.All.Ids.First()))
                 result.Add(new AttackChoice(id, values));
+        }
         if (result.Count == 0 && errors.Errors.Count == before)
-            errors.Add(node, "the attacks list is empty", $"write at least one of {string.Join(", ", AttackCatalog.All.Ids)}");
+            errors.Add(node, "the attacks list is empty", $"write at least one of {string.Join(", ", AttackCatalog.All.Ids)}, or exec");
         return result;
     }
 
@@ -94,7 +101,7 @@ internal sealed class ComponentParser(ErrorSink errors, ExecPrograms programs)
         {
             string? near = id == null ? null : catalog.Closest(id);
             errors.Add(node, $"unknown {what} '{id}'",
-                (near != null ? $"did you mean '{near}'? " : "") + $"write one of {string.Join(", ", catalog.Ids.Append(what == "defence" ? "none, pipeline, exec" : "").Where(s => s.Length > 0))}");
+                (near != null ? $"did you mean '{near}'? " : "") + $"write one of {string.Join(", ", catalog.Ids.Append(what == "defence" ? "none, pipeline, exec" : "exec"))}");
             return [];
         }
         var alternatives = new List<IReadOnlyList<(string Name, object Value)>>();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Defenses.External;
 using YamlDotNet.RepresentationModel;
@@ -15,6 +16,18 @@ internal sealed partial class ExecParser(ErrorSink errors, ExecPrograms programs
     private static readonly string[] Keys = ["command", "name", "params", "timeout", "persistent"];
     private const string Example = "exec: {command: \"python3 my_defence.py\", name: mine, params: {keep: 0.1}}";
 
+    /// <summary>An attack's keys: no persistent mode (one process per cell), and what of the view it needs.</summary>
+    private static readonly string[] AttackKeys = ["command", "name", "needs", "params", "timeout"];
+    private const string AttackExample = "exec: {command: \"python3 my_attack.py\", name: mine, needs: [individual-updates]}";
+
+    /// <summary>What an external attack may declare it needs, as the matrix spells it. Auxiliary data is not offered to programs.</summary>
+    public static readonly IReadOnlyDictionary<string, AttackNeeds> NeedNames = new Dictionary<string, AttackNeeds>(StringComparer.Ordinal)
+    {
+        ["individual-updates"] = AttackNeeds.IndividualUpdates,
+        ["fc-bias"] = AttackNeeds.FcBias,
+        ["known-classes"] = AttackNeeds.KnownClasses,
+    };
+
     /// <summary>The longest time one upload may be given (a day): past it a typo, not a defence.</summary>
     private const double MaxTimeoutSeconds = 86_400;
 
@@ -30,20 +43,55 @@ internal sealed partial class ExecParser(ErrorSink errors, ExecPrograms programs
 
     private string Folder => Path.GetDirectoryName(Path.GetFullPath(errors.File)) ?? ".";
 
-    public List<ExecSettings> Parse(YamlNode node)
+    /// <summary>A defence's exec entry, one settings per combination of its swept parameters.</summary>
+    public List<ExecSettings> Parse(YamlNode node) => Read(node, Keys, Example, "my_defence.py", out _);
+
+    /// <summary>
+    /// An attack's exec entry: {command, name, needs: [individual-updates, fc-bias, known-classes], params, timeout},
+    /// one settings per combination of its swept parameters, each with what it needs of the view.
+    /// </summary>
+    public List<(ExecSettings Settings, AttackNeeds Needs)> ParseAttack(YamlNode node)
     {
+        var settings = Read(node, AttackKeys, AttackExample, "my_attack.py", out var given);
+        var needs = Needs(given.TryGetValue("needs", out var n) ? n.Value : null);
+        return needs is { } known ? [.. settings.Select(s => (s, known))] : [];
+    }
+
+    private AttackNeeds? Needs(YamlNode? node)
+    {
+        if (node == null || node.IsNull()) return AttackNeeds.None;
+        var needs = AttackNeeds.None;
+        bool valid = true;
+        foreach (var item in node.Items())
+        {
+            string? word = item.Scalar();
+            if (word != null && NeedNames.TryGetValue(word, out var need))
+            {
+                needs |= need;
+                continue;
+            }
+            string? near = word == null ? null : Text.Closest(word, NeedNames.Keys);
+            errors.Add(item, $"exec needs '{word}' is not something an external attack can be given",
+                (near != null ? $"did you mean '{near}'? " : "") + $"write a list of {string.Join(", ", NeedNames.Keys)} (or leave needs out)");
+            valid = false;
+        }
+        return valid ? needs : null;
+    }
+
+    private List<ExecSettings> Read(YamlNode node, string[] keys, string example, string script, out Dictionary<string, (YamlNode Key, YamlNode Value)> given)
+    {
+        given = new Dictionary<string, (YamlNode Key, YamlNode Value)>(StringComparer.Ordinal);
         if (node is not YamlMappingNode map)
         {
-            errors.Add(node, "exec takes a map of the program's settings", $"write {Example}");
+            errors.Add(node, "exec takes a map of the program's settings", $"write {example}");
             return [];
         }
-        var given = new Dictionary<string, (YamlNode Key, YamlNode Value)>(StringComparer.Ordinal);
         foreach (var (key, keyNode, value) in map.Entries())
         {
-            if (!Keys.Contains(key))
+            if (!keys.Contains(key))
             {
-                string? near = Text.Closest(key, Keys);
-                errors.Add(keyNode, $"exec has no key '{key}'", (near != null ? $"did you mean '{near}'? " : "") + $"its keys are {string.Join(", ", Keys)}");
+                string? near = Text.Closest(key, keys);
+                errors.Add(keyNode, $"exec has no key '{key}'", (near != null ? $"did you mean '{near}'? " : "") + $"its keys are {string.Join(", ", keys)}");
             }
             else if (!given.TryAdd(key, (keyNode, value)))
             {
@@ -51,7 +99,7 @@ internal sealed partial class ExecParser(ErrorSink errors, ExecPrograms programs
             }
         }
         int before = errors.Errors.Count;
-        string? command = Command(map, given.TryGetValue("command", out var c) ? c.Value : null);
+        string? command = Command(map, given.TryGetValue("command", out var c) ? c.Value : null, script);
         string? name = Name(map, given.TryGetValue("name", out var n) ? n.Value : null);
         var timeout = Timeout(given.TryGetValue("timeout", out var t) ? t.Value : null);
         bool persistent = Persistent(given.TryGetValue("persistent", out var p) ? p.Value : null);
@@ -66,17 +114,17 @@ internal sealed partial class ExecParser(ErrorSink errors, ExecPrograms programs
         return YamlNodes.Product(sweeps).Select(values => new ExecSettings(name, command, Folder, values, timeout, persistent)).ToList();
     }
 
-    private string? Command(YamlNode map, YamlNode? node)
+    private string? Command(YamlNode map, YamlNode? node, string script)
     {
         if (node == null)
         {
-            errors.Add(map, "exec has no command", "add command: \"python3 my_defence.py\" (IN and OUT are appended; it runs in the matrix file's folder)");
+            errors.Add(map, "exec has no command", $"add command: \"python3 {script}\" (two file paths are appended; it runs in the matrix file's folder)");
             return null;
         }
         string? command = node.Scalar();
         if (command == null || node.IsNull())
         {
-            errors.Add(node, "exec command must be one line of text", "write command: \"python3 my_defence.py\"");
+            errors.Add(node, "exec command must be one line of text", $"write command: \"python3 {script}\"");
             return null;
         }
         IReadOnlyList<string> words;

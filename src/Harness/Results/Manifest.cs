@@ -35,6 +35,9 @@ public sealed record Manifest
     /// </summary>
     public IReadOnlyList<ExecRecord> ExecDefenses { get; init; } = [];
 
+    /// <summary>The external programs the matrix's exec attacks ran, recorded as <see cref="ExecDefenses"/> are. Empty when every attack is built in.</summary>
+    public IReadOnlyList<ExecRecord> ExecAttacks { get; init; } = [];
+
     /// <summary>Which shard of the matrix this folder holds (`run --shard i/n`); null for a whole run.</summary>
     public ShardInfo? Shard { get; init; }
 
@@ -98,7 +101,7 @@ public sealed record Manifest
     public static string Backend() => Core.Native.LibTorch.Backend;
 }
 
-/// <summary>An external defence as the manifest records it: its name, command, and each named file's SHA-256 by the word that names it.</summary>
+/// <summary>An external defence or attack as the manifest records it: its name, command, and each named file's SHA-256 by the word that names it.</summary>
 public sealed record ExecRecord(string Name, string Command, IReadOnlyDictionary<string, string> Files)
 {
     public static ExecRecord Of(Defenses.External.ExecSettings settings) =>

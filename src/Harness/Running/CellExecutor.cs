@@ -48,7 +48,7 @@ public static class CellExecutor
                 new UploadOrigin(k, cell.Round, round.Clients[k].BatchSize, round.Spec.Protocol))).ToArray();
             var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
             if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
-                throw new NotApplicableException($"{attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
+                throw new NotApplicableException($"{cell.Attack.Exec?.Canonical ?? attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
             // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
             // in their defence are paired comparisons.
             var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Stream),

@@ -72,6 +72,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             Arguments = arguments,
             Shard = shard.IsWhole ? null : new ShardInfo(shard.Index, shard.Count, cells.Count),
             ExecDefenses = ExecRecord.All(matrix.Cells.SelectMany(c => c.Defense.ExecStages)),
+            ExecAttacks = ExecRecord.All(matrix.Cells.Select(c => c.Attack.Exec).OfType<Defenses.External.ExecSettings>()),
         };
         manifest.Save(outDir);
 
@@ -227,7 +228,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
     private static int? SyntheticClasses(ScenarioSpec spec) => DatasetCatalog.IsSynthetic(spec.Dataset) ? spec.NumClasses : null;
 
     private static string Label(Cell cell, int seed) =>
-        $"{cell.Block} {cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize}{(cell.Round == 0 ? "" : $" round {cell.Round}")} seed {seed}";
+        $"{cell.Block} {cell.Attack.Exec?.Canonical ?? cell.Attack.Id} {cell.Defense.Canonical} b{cell.Scenario.BatchSize}{(cell.Round == 0 ? "" : $" round {cell.Round}")} seed {seed}";
 
     private HashSet<(string, int)> Resume(MatrixSpec matrix, ShardSpec shard, string outDir, string cellsPath, Manifest? previous, List<DateTimeOffset> resumed)
     {

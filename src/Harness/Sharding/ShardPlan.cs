@@ -30,7 +30,7 @@ public static class ShardPlan
     public static double Cost(Cell cell)
     {
         var s = cell.Scenario;
-        double weight = AttackCatalog.All.TraitsOf(cell.Attack.Id).CostWeight;
+        double weight = cell.Attack.CostWeight;
         return Parameters(s) * ((double)s.Clients * s.LabelsPerClient * (cell.Round + 1) + weight * s.NumClasses);
     }
 

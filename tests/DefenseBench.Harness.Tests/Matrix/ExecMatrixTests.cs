@@ -71,10 +71,13 @@ public sealed class ExecMatrixTests : IDisposable
     [InlineData("      - exec: {command: \"python3 defend.py\", name: p, timeout: -1}", "exec timeout '-1' is not a number of seconds", "timeout: 60")]
     [InlineData("      - exec: {command: \"python3 defend.py\", name: p, persistent: maybe}", "exec persistent 'maybe' is not on or off", "persistent: on")]
     [InlineData("      - exec: python3 defend.py", "exec takes a map", "write exec:")]
-    public void A_malformed_exec_entry_is_reported_with_its_line_and_fix(string entry, string message, string fix)
+    public void A_malformed_exec_entry_is_reported_with_its_line_and_fix(string entry, string message, string fix) =>
+        OneError(Errors(entry), 9, message, fix);
+
+    private static void OneError(IReadOnlyList<InputException> errors, int line, string message, string fix)
     {
-        var error = Assert.Single(Errors(entry));
-        Assert.Equal(9, error.Line);
+        var error = Assert.Single(errors);
+        Assert.Equal(line, error.Line);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.Contains(fix, error.Fix, StringComparison.Ordinal);
     }
@@ -97,6 +100,64 @@ public sealed class ExecMatrixTests : IDisposable
         string path = Write("      - none\n      - exec: {name: prune}");
         var result = InProcess.Expect(2, "run", path, "--out", _temp["out"], "--device", "cpu");
         Assert.Contains($"{path}:10: exec has no command", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp["out"]));
+    }
+
+    /// <summary>A matrix beside defend.py whose attacks start at line 8.</summary>
+    private string WriteAttacks(string attacks)
+    {
+        _temp.Write("defend.py", "");
+        return _temp.Write("a.yaml", $"""
+            name: exec-attacks
+            blocks:
+              - name: b
+                dataset: synthetic-mnist
+                model: dlg-lenet
+                batch_size: 2
+                attacks:
+            {attacks}
+                defenses: [none]
+            """);
+    }
+
+    [Fact]
+    public void An_exec_attack_is_named_exec_with_its_parameters_and_carries_its_needs()
+    {
+        var matrix = MatrixLoader.Load(WriteAttacks("""
+                  - llg
+                  - exec: {command: "python3 defend.py", name: rowsum, needs: [individual-updates, fc-bias], params: {t: [1, 2]}, timeout: 5}
+            """));
+        Assert.Equal(["llg", "exec(name=rowsum,t=1)", "exec(name=rowsum,t=2)"], matrix.Cells.Select(c => c.Attack.Canonical));
+        var exec = matrix.Cells[1].Attack;
+        Assert.Equal(("exec", "name=rowsum,t=1"), (exec.Id, exec.Parameters));
+        var attack = exec.Create();
+        Assert.Equal(Core.Attacks.AttackNeeds.IndividualUpdates | Core.Attacks.AttackNeeds.FcBias, attack.Needs);
+        Assert.Equal(TimeSpan.FromSeconds(5), exec.Exec!.Timeout);
+        Assert.Equal(_temp.Path, exec.Exec.Folder);
+        Assert.NotEqual(matrix.Cells[1].Id, matrix.Cells[2].Id);
+    }
+
+    [Theory]
+    [InlineData("      - exec: {name: rowsum}", "exec has no command", "add command: \"python3 my_attack.py\"")]
+    [InlineData("      - exec: {command: \"python3 defend.py\"}", "exec has no name", "add name:")]
+    [InlineData("      - exec: {command: \"python3 missing.py\", name: r}", "exec command names 'missing.py'", "paths are relative to it")]
+    [InlineData("      - exec: {command: \"python3 defend.py\", name: r, needs: [individual-update]}", "exec needs 'individual-update' is not something an external attack can be given", "did you mean 'individual-updates'?")]
+    [InlineData("      - exec: {command: \"python3 defend.py\", name: r, needs: [auxiliary-data]}", "exec needs 'auxiliary-data'", "individual-updates, fc-bias, known-classes")]
+    [InlineData("      - exec: {command: \"python3 defend.py\", name: r, persistent: on}", "exec has no key 'persistent'", "its keys are command, name, needs, params, timeout")]
+    [InlineData("      - exec: {command: \"python3 defend.py\", name: r, timeout: 0}", "exec timeout '0' is not a number of seconds", "timeout: 60")]
+    [InlineData("      - exec: python3 defend.py", "exec takes a map", "write exec: {command: \"python3 my_attack.py\"")]
+    public void A_malformed_exec_attack_is_reported_with_its_line_and_fix(string entry, string message, string fix)
+    {
+        string path = WriteAttacks(entry);
+        OneError(Assert.Throws<MatrixException>(() => MatrixLoader.Load(path)).Errors, 8, message, fix);
+    }
+
+    [Fact]
+    public void Run_refuses_an_exec_attack_without_a_command_with_exit_2_naming_file_and_line()
+    {
+        string path = WriteAttacks("      - llg\n      - exec: {name: rowsum, needs: [individual-updates]}");
+        var result = InProcess.Expect(2, "run", path, "--out", _temp["out"], "--device", "cpu");
+        Assert.Contains($"{path}:9: exec has no command", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_temp["out"]));
     }
 
