@@ -21,6 +21,9 @@ public sealed record Provenance(
     string PublishedBy,
     DateTimeOffset Published)
 {
+    /// <summary>What `reproduce` found ("reproduced k of n sampled cells ..."), or why its report could not be read; null when the folder has none.</summary>
+    public string? Reproduced { get; init; }
+
     public static Provenance Of(Manifest? manifest, IReadOnlyList<CellRow> rows)
     {
         var (version, commit) = Manifest.BuildInfo();
