@@ -72,14 +72,18 @@ public sealed class Reproducer(TextWriter log)
             throw new InputException($"names the matrix {path}, which does not exist here",
                 "run `reproduce` from the folder the run was started in, with the submitter's matrix file at that path", source);
         var (version, _) = Manifest.BuildInfo();
+        // Hashed before it is parsed: a matrix another harness version wrote may not parse here, and the refusal says why.
+        string sha = MatrixLoader.Sha256(File.ReadAllBytes(path));
+        var differences = new List<string>();
         if (manifest.HarnessVersion != version)
-            throw new InputException($"the run used harness version {manifest.HarnessVersion}, and this is version {version}: its numbers need not agree",
-                $"reproduce with defensebench {manifest.HarnessVersion}", source);
-        var matrix = MatrixLoader.Load(path);
-        if (!string.Equals(matrix.Sha256, manifest.MatrixSha256, StringComparison.OrdinalIgnoreCase))
-            throw new InputException($"the matrix file {path} has SHA-256 {matrix.Sha256}, and the run used {manifest.MatrixSha256}: the file changed since the run",
-                "restore the matrix file as it was when the run was made", source);
-        return matrix;
+            differences.Add($"the run used harness version {manifest.HarnessVersion}, and this is version {version}: its numbers need not agree");
+        if (!string.Equals(sha, manifest.MatrixSha256, StringComparison.OrdinalIgnoreCase))
+            differences.Add($"the matrix file {path} has SHA-256 {sha}, and the run used {manifest.MatrixSha256}: the file changed since the run");
+        if (differences.Count > 0)
+            throw new InputException(string.Join("; and ", differences),
+                manifest.HarnessVersion != version ? $"reproduce with defensebench {manifest.HarnessVersion}, and the matrix file as it was when the run was made"
+                    : "restore the matrix file as it was when the run was made", source);
+        return MatrixLoader.Load(path);
     }
 
     /// <summary>The run's seeds as the manifest lists them: distinct, each one with rows in cells.csv.</summary>

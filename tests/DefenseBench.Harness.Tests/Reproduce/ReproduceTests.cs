@@ -119,6 +119,24 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void A_changed_matrix_and_another_harness_version_are_both_named()
+    {
+        using var temp = new TempFolder();
+        string folder = run.Copy(temp);
+        string matrix = temp.Write("tiny.yaml", "not: [a matrix of this version\n");
+        Edit(folder, m =>
+        {
+            m["matrix_path"] = matrix;
+            m["harness_version"] = "9.9.9";
+        });
+
+        var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
+
+        Assert.Contains("harness version 9.9.9", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the file changed since the run", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_matrix_file_is_refused()
     {
         using var temp = new TempFolder();
@@ -210,6 +228,26 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
 
         Assert.Equal("keep", File.ReadAllText(outside));
         Assert.NotNull(ReproduceReport.TryLoad(folder));
+    }
+
+    public static TheoryData<string> Defects() => [.. Fuzz.ResultsCorpus.Defects().Select(f => f.Name)];
+
+    [Theory]
+    [MemberData(nameof(Defects))]
+    public void Every_damaged_results_folder_of_the_fuzz_corpus_is_an_input_error_not_a_crash(string name)
+    {
+        using var temp = new TempFolder();
+        string folder = temp["run"];
+        Fuzz.ResultsCorpus.CopyGood(folder);
+        Fuzz.ResultsCorpus.Defects().Single(d => d.Name == name).Damage(folder);
+        var before = Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order().ToArray();
+
+        var result = InProcess.Run("reproduce", folder, "--device", "cpu");
+
+        Assert.True(result.ExitCode == 2, result.Output);
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", result.Output, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order());
     }
 
     private static void Edit(string folder, Action<JsonObject> change)
