@@ -34,11 +34,13 @@ internal static class ReproduceCommand
             report.Save(folder);
             foreach (var cell in report.Cells.Where(c => !c.Reproduced))
                 foreach (var m in cell.Moved)
-                    output.WriteLine($"  differs: {cell.CellId} {Escape.Terminal(cell.Attack)} {Escape.Terminal(cell.Defense)} seed {m.Seed}: {Escape.Terminal(m.Metric)} " +
-                                     $"was {Baselines.Verifier.Format(m.Was)}, now {Baselines.Verifier.Format(m.Now)}, tolerance {Baselines.Verifier.Format(m.Tolerance)}");
+                    output.WriteLine($"  differs: {cell.CellId} {Escape.Terminal(cell.Attack)} {Escape.Terminal(cell.Defense)} seed {m.Seed}: {Escape.Terminal(m.Metric)}" +
+                                     (m.Tolerance == null ? "" : $" was {Shown(m.Was)}, now {Shown(m.Now)}, tolerance {Baselines.Verifier.Format(m.Tolerance)}"));
             output.WriteLine($"{report.Summary}; wrote {Path.Combine(folder, ReproduceReport.FileName)}");
             return report.Reproduced == report.Sampled ? 0 : 1;
         });
         return command;
     }
+
+    private static string Shown(double? v) => v == null ? "absent" : Baselines.Verifier.Format(v);
 }

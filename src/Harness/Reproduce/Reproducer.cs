@@ -28,6 +28,10 @@ public sealed class Reproducer(TextWriter log)
         if (foreign != null)
             throw new InputException($"{folder}/{CellsCsv.FileName} holds cell {foreign.CellId}, which {matrix.Path} does not have",
                 "give the results folder of this matrix's run");
+        // A shard holds part of the matrix; a whole run that lacks cells would leave them out of the sample unseen.
+        if (manifest.Shard == null && cells.Length < matrix.Cells.Count)
+            throw new InputException($"{folder}/{CellsCsv.FileName} lacks {matrix.Cells.Count - cells.Length} of the matrix's {matrix.Cells.Count} cells " +
+                                     $"(e.g. cell {matrix.Cells.First(c => !present.Contains(c.Id)).Id})", "give a finished run (`run --resume` completes an interrupted one)");
         var chosen = Sample(cells, sample, sampleSeed);
         var seeds = Seeds(folder, manifest, results.Rows);
         var resolved = DeviceChoice.Resolve(device);
@@ -97,6 +101,14 @@ public sealed class Reproducer(TextWriter log)
         return seeds;
     }
 
+    /// <summary>A verify movement in reproduce's words: the folder's row is what the re-run is held to, not a baseline.</summary>
+    private static string Reworded(Movement m) => m switch
+    {
+        { Baseline: null } => $"row missing from {CellsCsv.FileName}",
+        { Now: null } => "row missing from the re-run",
+        _ => m.What,
+    };
+
     /// <summary>Every row of the cell, seed by seed, against the folder's row; a seed missing on either side is a moved row.</summary>
     private static CellVerdict Verdict(MatrixSpec matrix, Cell cell, IReadOnlyList<int> seeds, IReadOnlyList<CellRow> recorded, IReadOnlyList<CellRow> rerun)
     {
@@ -107,7 +119,7 @@ public sealed class Reproducer(TextWriter log)
             var was = recorded.Where(r => r.Key == (cell.Id, seed)).Select(r => BaselineCell.From([r])).ToArray();
             var now = rerun.Where(r => r.Key == (cell.Id, seed)).Select(r => BaselineCell.From([r])).ToArray();
             described ??= now.FirstOrDefault() ?? was.FirstOrDefault();
-            moved.AddRange(Verifier.Compare(matrix, was, now).Select(m => new MovedMetric(seed, m.What, m.Was, m.Is, m.Tolerance)));
+            moved.AddRange(Verifier.Compare(matrix, was, now).Select(m => new MovedMetric(seed, Reworded(m), m.Was, m.Is, m.Tolerance)));
         }
         return new CellVerdict(cell.Id, described?.AttackText ?? cell.Attack.Id, cell.Defense.Canonical, described?.Scenario ?? cell.Scenario.Canonical, moved.Count == 0, moved);
     }

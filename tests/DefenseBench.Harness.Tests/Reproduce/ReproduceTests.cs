@@ -230,6 +230,38 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.NotNull(ReproduceReport.TryLoad(folder));
     }
 
+    [Fact]
+    public void A_row_missing_from_cells_csv_fails_its_cell()
+    {
+        using var temp = new TempFolder();
+        string folder = run.Copy(temp);
+        string cells = Path.Combine(folder, CellsCsv.FileName);
+        var rows = CellsCsv.Read(cells);
+        // Seed 1 given for one cell only: the others lack its row.
+        string dropped = rows[0].CellId;
+        CellsCsv.Write(cells, [.. rows, rows[1] with { Seed = 1 }]);
+        Edit(folder, m => m["seeds"] = new JsonArray(0, 1));
+
+        var result = InProcess.Expect(1, "reproduce", folder, "--sample", "1", "--device", "cpu");
+
+        Assert.Contains($"differs: {dropped}", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("row missing from cells.csv", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_whole_run_that_lacks_a_cell_is_refused()
+    {
+        using var temp = new TempFolder();
+        string folder = run.Copy(temp);
+        string cells = Path.Combine(folder, CellsCsv.FileName);
+        var rows = CellsCsv.Read(cells);
+        CellsCsv.Write(cells, rows.Skip(1));
+
+        var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
+
+        Assert.Contains($"lacks 1 of the matrix's 3 cells (e.g. cell {rows[0].CellId})", result.Stderr, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string> Defects() => [.. Fuzz.ResultsCorpus.Defects().Select(f => f.Name)];
 
     [Theory]
