@@ -24,6 +24,7 @@ public static class CommandLine
         {
             RunCommand.Create(output, error, args),
             VerifyCommand.Create(output, error),
+            ReproduceCommand.Create(output, error),
             PlotCommand.Create(output),
             ListCommand.Create(output),
             DataCommand.Create(output, error),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DefenseBench.Harness.Publishing;
+using DefenseBench.Harness.Reproduce;
 using DefenseBench.Harness.Results;
 
 namespace DefenseBench.Harness.Cli;
@@ -31,7 +32,7 @@ internal static class LeaderboardCommand
             var (_, rows, manifest) = ResultsFolder.Read(folder);
             var limit = Budget.Parse(parse.GetValue(budget)!);
             (string, LeaderboardDocument)? earlier = parse.GetValue(previous) is { } old ? (Path.GetFileName(old), LeaderboardDocument.Load(old)) : null;
-            var exporter = new LeaderboardExporter(limit, manifest, earlier);
+            var exporter = new LeaderboardExporter(limit, manifest, earlier) { Reproduced = ReproduceReport.Line(folder) };
             using var folderLock = ResultsLock.Acquire(target, "defensebench leaderboard");
             exporter.Export(rows, new RunFolder(target));
             var doc = exporter.Document!;

@@ -30,9 +30,11 @@ public static partial class MatrixLoader
         if (!File.Exists(path))
             throw new InputException($"matrix file '{path}' does not exist", "give the path of a YAML matrix, e.g. matrices/quick.yaml");
         byte[] bytes = File.ReadAllBytes(path);
-        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        return Parse(new StreamReader(new MemoryStream(bytes)).ReadToEnd(), path, sha);
+        return Parse(new StreamReader(new MemoryStream(bytes)).ReadToEnd(), path, Sha256(bytes));
     }
+
+    /// <summary>The matrix hash a manifest records: SHA-256 of the file's bytes, lower-case hex.</summary>
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     public static MatrixSpec Parse(string text, string path, string? sha256 = null)
     {

@@ -21,6 +21,11 @@ public sealed record Provenance(
     string PublishedBy,
     DateTimeOffset Published)
 {
+    /// <summary>What `reproduce` found ("reproduced k of n sampled cells ..."), or why its report could not be read; null when the folder has none.</summary>
+    /// <remarks>Left out of the JSON when null, so a board of a folder never reproduced reads as before.</remarks>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reproduced { get; init; }
+
     public static Provenance Of(Manifest? manifest, IReadOnlyList<CellRow> rows)
     {
         var (version, commit) = Manifest.BuildInfo();

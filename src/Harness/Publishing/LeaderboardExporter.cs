@@ -14,12 +14,15 @@ public sealed class LeaderboardExporter(Budget budget, Manifest? manifest, (stri
 
     public string Kind => "leaderboard";
 
+    /// <summary>The provenance line on `reproduce`'s check of the run (<see cref="Reproduce.ReproduceReport.Line"/>); null when none was made.</summary>
+    public string? Reproduced { get; init; }
+
     /// <summary>The document the last <see cref="Export"/> wrote (the command prints its boards); null before.</summary>
     public LeaderboardDocument? Document { get; private set; }
 
     public IReadOnlyList<string> Export(IReadOnlyList<CellRow> rows, RunFolder run)
     {
-        var doc = new LeaderboardDocument(Provenance.Of(manifest, rows), budget.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, budget));
+        var doc = new LeaderboardDocument(Provenance.Of(manifest, rows) with { Reproduced = Reproduced }, budget.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, budget));
         if (previous is { } old) doc = doc with { Diff = LeaderboardDiff.Compare(old.Name, old.Document, doc) };
         Document = doc;
         var written = new List<string>();

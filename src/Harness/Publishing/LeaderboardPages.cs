@@ -102,6 +102,7 @@ public static class LeaderboardPages
         yield return $"run: harness {p.HarnessVersion ?? "unknown"}, commit {p.GitCommit ?? "unknown"}";
         yield return $"matrix: {p.Matrix ?? "unknown"} (sha256 {p.MatrixSha256 ?? "unknown"})";
         yield return $"hardware: {p.Host ?? "unknown"}; device: {(p.Device.Length > 0 ? p.Device : "unknown")}";
+        if (p.Reproduced != null) yield return p.Reproduced;
         yield return $"run date: {p.RunDate?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
         yield return $"budget: {doc.Budget}; published by {p.PublishedBy}";
     }

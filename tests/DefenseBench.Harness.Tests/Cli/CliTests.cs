@@ -7,7 +7,8 @@ public sealed class CliTests : IDisposable
 {
     private readonly TempFolder _temp = new();
 
-    private const string Tiny = """
+    /// <summary>Three llg cells on dlg-lenet, one seed: a run that takes a second.</summary>
+    internal const string Tiny = """
         name: tiny-cli
         seeds: 1
         blocks:
