@@ -41,9 +41,16 @@ public sealed record SafeTensor(string Name, string DType, long[] Shape, ReadOnl
             for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]);
             return torch.tensor(values, Shape, dtype: ScalarType.Float64, device: device);
         }
+        return torch.tensor(Floats(), Shape, dtype: ScalarType.Float32, device: device);
+    }
+
+    /// <summary>The values of an F32 tensor, in file order.</summary>
+    public float[] Floats()
+    {
+        var bytes = Data.Span;
         var floats = new float[ElementCount];
         for (int i = 0; i < floats.Length; i++) floats[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
-        return torch.tensor(floats, Shape, dtype: ScalarType.Float32, device: device);
+        return floats;
     }
 }
 

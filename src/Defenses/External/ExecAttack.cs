@@ -78,6 +78,8 @@ public sealed class ExecAttack(ExecSettings settings, AttackNeeds needs) : IAtta
     /// </summary>
     private void WriteView(string path, ServerView view, AttackContext context, int[] targets, ulong seed)
     {
+        // The float32 copies live only until the file is written.
+        using var scope = NewDisposeScope();
         var info = view.Info;
         var tensors = new List<(string, Tensor)>();
         foreach (var (name, parameter) in view.Model.named_parameters())
@@ -240,15 +242,12 @@ public sealed class ExecAttack(ExecSettings settings, AttackNeeds needs) : IAtta
                 throw Bad($"OUT.safetensors gives '{tensor.Name}' the shape [{string.Join(", ", tensor.Shape)}]; images are [N, {shape.Channels}, {shape.Height}, {shape.Width}] with N ≥ 1");
             long bad = tensor.FirstNonFinite();
             if (bad >= 0) throw Bad(string.Create(CultureInfo.InvariantCulture, $"OUT.safetensors has a NaN or infinite value in '{tensor.Name}' (entry {bad})"));
-            var pixels = MemoryMarshalFloats(tensor.Data.Span);
+            var pixels = tensor.Floats();
             int n = (int)tensor.Shape[0];
             result.Add(new ImageRecovery(target, shape, [.. Enumerable.Range(0, n).Select(i => pixels.AsSpan(i * shape.Size, shape.Size).ToArray())]));
         }
         return result;
     }
-
-    /// <summary>Little-endian float32 bytes as floats (safetensors is little-endian, as is every machine this runs on).</summary>
-    private static float[] MemoryMarshalFloats(ReadOnlySpan<byte> bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
 
     private static string Kind(JsonElement node) => node.ValueKind.ToString().ToLowerInvariant();
 

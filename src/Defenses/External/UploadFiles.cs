@@ -30,6 +30,8 @@ internal static class UploadFiles
             ["kind"] = upload.Kind == UpdateKind.Gradient ? "gradient" : "weight-delta",
             ["defense"] = settings.Canonical,
         };
+        // The float32 copies live only until the file is written: this runs once per upload.
+        using var scope = NewDisposeScope();
         SafeTensorsFile.Write(path, upload.Entries.Select(e => (e.Name, e.Value.to(ScalarType.Float32))), metadata);
     }
 

@@ -1,4 +1,5 @@
 using DefenseBench.Core.Components;
+using DefenseBench.Core.Randomness;
 using DefenseBench.Harness.Baselines;
 using DefenseBench.Harness.Matrix;
 using DefenseBench.Harness.Results;
@@ -50,18 +51,13 @@ public sealed class Reproducer(TextWriter log)
     }
 
     /// <summary>
-    /// The cells to re-run: a seeded Fisher-Yates shuffle of the run's cells in matrix order, the first
+    /// The cells to re-run: a seeded shuffle (the harness's own random stream) of the run's cells in matrix order, the first
     /// ceil(sample x n) of them (at least one), back in matrix order. The same folder, sample and seed give the same cells.
     /// </summary>
     public static IReadOnlyList<Cell> Sample(IReadOnlyList<Cell> cells, double sample, int seed)
     {
         var order = Enumerable.Range(0, cells.Count).ToArray();
-        var random = new Random(seed);
-        for (int i = order.Length - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        Rng.For((ulong)seed, "reproduce").Shuffle(order);
         int count = Math.Clamp((int)Math.Ceiling(sample * cells.Count), Math.Min(1, cells.Count), cells.Count);
         return [.. order.Take(count).Order().Select(i => cells[i])];
     }
