@@ -200,4 +200,28 @@ public sealed partial class CiExamplesTests
         Assert.Equal(3, publishing.Length);
         Assert.All(publishing, s => Assert.Contains("!cancelled()", Scalar(s, "if"), StringComparison.Ordinal));
     }
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void The_examples_install_python_with_numpy_before_the_matrix_runs_its_exec_programs(string name)
+    {
+        var example = Example(name);
+        var lines = example.Shell.ToList();
+        int install = lines.FindIndex(l => Words(l, example.Variables).Contains("python3-numpy"));
+        int run = lines.FindIndex(l => HarnessCommands(new CiExample(example.File, [l], example.Variables, example.Junit, example.Artefact)).Any(c => c[0] == "run"));
+
+        Assert.True(install >= 0, $"{example.File} installs no python3-numpy, which the exec examples import");
+        Assert.True(install < run, $"{example.File} installs python3-numpy after it runs the matrix");
+    }
+
+    [Fact]
+    public void The_image_carries_python_with_numpy_and_the_example_programs()
+    {
+        string dockerfile = File.ReadAllText(Repository.File("deploy", "Dockerfile"));
+        string runtime = dockerfile[dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)..];
+
+        Assert.Contains("python3-numpy", runtime, StringComparison.Ordinal);
+        Assert.Contains("COPY examples ./examples", runtime, StringComparison.Ordinal);
+        Assert.True(runtime.IndexOf("python3-numpy", StringComparison.Ordinal) < runtime.IndexOf("USER ", StringComparison.Ordinal),
+            "the image must install Python before it drops to the non-root user");
+    }
 }
