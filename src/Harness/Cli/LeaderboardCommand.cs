@@ -40,7 +40,7 @@ internal static class LeaderboardCommand
             if (parse.GetValue(previous) is { } before)
                 PathArguments.InputFile(before, "--previous", "give --previous the leaderboard.json of an earlier release");
             var set = folders.Length > 1 ? SubmissionSet.Join(folders) : null;
-            var (_, rows, manifest) = set == null ? ResultsFolder.Read(folder) : new ResultsFolder(target, set.Rows, set.Manifests[0]);
+            var (rows, manifest) = set == null ? Read(folder) : (set.Rows, set.Manifests[0]);
             var limit = Budget.Parse(parse.GetValue(budget)!);
             (string, LeaderboardDocument)? earlier = parse.GetValue(previous) is { } old ? (Path.GetFileName(old), LeaderboardDocument.Load(old)) : null;
             if (set?.Disagreements is { Count: > 0 } disagreements)
@@ -70,5 +70,11 @@ internal static class LeaderboardCommand
             return 0;
         });
         return command;
+    }
+
+    private static (IReadOnlyList<CellRow> Rows, Manifest? Manifest) Read(string folder)
+    {
+        var results = ResultsFolder.Read(folder);
+        return (results.Rows, results.Manifest);
     }
 }
