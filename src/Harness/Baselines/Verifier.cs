@@ -50,7 +50,11 @@ public static class Verifier
         return matrix.Cells.Select(c => BaselineCell.From(bySeed[c.Id].Where(r => matrix.Seeds.Contains(r.Seed)).ToArray())).ToList();
     }
 
-    public static List<Movement> Compare(MatrixSpec matrix, IReadOnlyList<BaselineCell> baseline, IReadOnlyList<BaselineCell> now)
+    public static List<Movement> Compare(MatrixSpec matrix, IReadOnlyList<BaselineCell> baseline, IReadOnlyList<BaselineCell> now) =>
+        Compare(matrix.ToleranceFor, baseline, now);
+
+    /// <summary>The comparison with each metric's tolerance from <paramref name="toleranceFor"/> (e.g. a tolerance map a manifest recorded).</summary>
+    public static List<Movement> Compare(Func<string, double> toleranceFor, IReadOnlyList<BaselineCell> baseline, IReadOnlyList<BaselineCell> now)
     {
         var moved = new List<Movement>();
         var current = now.ToDictionary(c => c.CellId);
@@ -65,14 +69,14 @@ public static class Verifier
             if (b.Status != n.Status) moved.Add(new Movement(b, n, $"status {b.Status} -> {n.Status}", null, null, null));
             foreach (var (metric, was) in b.Metrics)
             {
-                double tolerance = matrix.ToleranceFor(metric);
+                double tolerance = toleranceFor(metric);
                 if (!n.Metrics.TryGetValue(metric, out double value))
                     moved.Add(new Movement(b, n, metric, was, null, tolerance));
                 else if (Math.Abs(value - was) > tolerance || double.IsNaN(value) != double.IsNaN(was))
                     moved.Add(new Movement(b, n, metric, was, value, tolerance));
             }
             foreach (var metric in n.Metrics.Keys.Where(m => !b.Metrics.ContainsKey(m)))
-                moved.Add(new Movement(b, n, metric, null, n.Metrics[metric], matrix.ToleranceFor(metric)));
+                moved.Add(new Movement(b, n, metric, null, n.Metrics[metric], toleranceFor(metric)));
         }
         foreach (var n in now.Where(n => !accepted.ContainsKey(n.CellId)))
             moved.Add(new Movement(null, n, "cell not in the baseline", null, null, null));

@@ -10,8 +10,11 @@ public sealed record MatrixSpec(
     IReadOnlyList<Cell> Cells)
 {
     /// <summary>Absolute tolerance for a metric: its own, else "default", else exact (1e-9).</summary>
-    public double ToleranceFor(string metric) =>
-        Tolerance.TryGetValue(metric, out double t) ? t : Tolerance.TryGetValue("default", out double d) ? d : 1e-9;
+    public double ToleranceFor(string metric) => ToleranceIn(Tolerance, metric);
+
+    /// <summary>A metric's tolerance in a matrix's tolerance map (its own, else "default", else 1e-9), e.g. one a manifest recorded.</summary>
+    public static double ToleranceIn(IReadOnlyDictionary<string, double> tolerance, string metric) =>
+        tolerance.TryGetValue(metric, out double t) ? t : tolerance.TryGetValue("default", out double d) ? d : 1e-9;
 
     /// <summary>The PSNR (dB) at or above which a reconstructed image counts as recovered (the success column).</summary>
     public double SuccessPsnr { get; init; } = ScoringOptions.DefaultSuccessPsnr;

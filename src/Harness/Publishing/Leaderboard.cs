@@ -49,7 +49,12 @@ public sealed record Entry(
     double? Delta,
     double? WireBytes,
     string? Unranked,
-    IReadOnlyList<string> CellIds);
+    IReadOnlyList<string> CellIds)
+{
+    /// <summary>On a board of several submissions, the submitters whose folders hold this setting's rows; null on a board of one folder (and left out of its JSON).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Submissions { get; init; }
+}
 
 /// <summary>The settings of one scenario: ranked ones first (by rank), then those that missed the budget.</summary>
 public sealed record Board(string Scenario, IReadOnlyList<string> Attacks, IReadOnlyList<Entry> Ranked, IReadOnlyList<Entry> Unranked);

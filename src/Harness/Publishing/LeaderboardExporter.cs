@@ -20,9 +20,18 @@ public sealed class LeaderboardExporter(Budget budget, Manifest? manifest, (stri
     /// <summary>The document the last <see cref="Export"/> wrote (the command prints its boards); null before.</summary>
     public LeaderboardDocument? Document { get; private set; }
 
+    /// <summary>The folders of a board of several submissions (their joined rows are what <see cref="Export"/> is given); null for one folder.</summary>
+    public SubmissionSet? Submissions { get; init; }
+
     public IReadOnlyList<string> Export(IReadOnlyList<CellRow> rows, RunFolder run)
     {
-        var doc = new LeaderboardDocument(Provenance.Of(manifest, rows) with { Reproduced = Reproduced }, budget.ToString(), LeaderboardDocument.Tolerances(manifest), Leaderboard.Build(rows, budget));
+        var boards = Leaderboard.Build(rows, budget);
+        var doc = Submissions is { } set
+            ? new LeaderboardDocument(Provenance.Of(set), budget.ToString(), LeaderboardDocument.Tolerances(set.Manifests[0]), boards.Select(b => Attributed(b, set)).ToList())
+            {
+                Submissions = set.Submissions,
+            }
+            : new LeaderboardDocument(Provenance.Of(manifest, rows) with { Reproduced = Reproduced }, budget.ToString(), LeaderboardDocument.Tolerances(manifest), boards);
         if (previous is { } old) doc = doc with { Diff = LeaderboardDiff.Compare(old.Name, old.Document, doc) };
         Document = doc;
         var written = new List<string>();
@@ -36,5 +45,15 @@ public sealed class LeaderboardExporter(Budget budget, Manifest? manifest, (stri
             written.Add(path);
         }
         return written;
+    }
+
+    /// <summary>Each entry with the submitters whose folders hold its cells, in the order the folders were given.</summary>
+    private static Board Attributed(Board board, SubmissionSet set)
+    {
+        Entry With(Entry e) => e with
+        {
+            Submissions = [.. set.Submissions.Select(s => s.Submitter).Where(s => e.CellIds.Any(id => set.SubmittersOf.TryGetValue(id, out var by) && by.Contains(s)))],
+        };
+        return board with { Ranked = [.. board.Ranked.Select(With)], Unranked = [.. board.Unranked.Select(With)] };
     }
 }

@@ -15,10 +15,15 @@ public static class LeaderboardPages
     {
         var md = new StringBuilder("# DefenseBench leaderboard\n\n");
         foreach (string line in ProvenanceLines(doc)) md.Append("- ").Append(Escape.Markdown(line)).Append('\n');
+        if (doc.Submissions != null)
+        {
+            md.Append("\n## Submissions\n\n");
+            foreach (var s in doc.Submissions) md.Append("- ").Append(Escape.Markdown(s.Describe())).Append('\n');
+        }
         foreach (var board in doc.Boards)
         {
             md.Append($"\n## {Escape.Markdown(board.Scenario)}\n\n");
-            var header = Header(board).Select(Escape.Markdown).ToList();
+            var header = Header(doc, board).Select(Escape.Markdown).ToList();
             md.Append("| ").Append(string.Join(" | ", header)).Append(" |\n|").Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
             foreach (var e in board.Ranked.Concat(board.Unranked))
                 md.Append("| ").Append(string.Join(" | ", Cells(board, e).Select(Escape.Markdown))).Append(" |\n");
@@ -40,11 +45,17 @@ public static class LeaderboardPages
             .Append("<h1>DefenseBench leaderboard</h1><ul class=\"provenance\">");
         foreach (string line in ProvenanceLines(doc)) html.Append("<li>").Append(Escape.Html(line)).Append("</li>");
         html.Append("</ul>\n");
+        if (doc.Submissions != null)
+        {
+            html.Append("<h2>Submissions</h2><ul class=\"submissions\">");
+            foreach (var s in doc.Submissions) html.Append("<li>").Append(Escape.Html(s.Describe())).Append("</li>");
+            html.Append("</ul>\n");
+        }
         int index = 0;
         foreach (var board in doc.Boards)
         {
             html.Append($"<h2>{Escape.Html(board.Scenario)}</h2>\n<table class=\"board\" id=\"board-{index++}\"><thead><tr>");
-            foreach (string h in Header(board)) html.Append("<th>").Append(Escape.Html(h)).Append("</th>");
+            foreach (string h in Header(doc, board)) html.Append("<th>").Append(Escape.Html(h)).Append("</th>");
             html.Append("</tr></thead><tbody>\n");
             foreach (var e in board.Ranked.Concat(board.Unranked))
             {
@@ -81,8 +92,9 @@ public static class LeaderboardPages
         }
     }
 
-    private static List<string> Header(Board board) =>
-        ["rank", "defence setting", .. board.Attacks, "worst case", "utility drop", "ε (δ)", "wire bytes", "note"];
+    /// <summary>The table's columns; a board of several submissions adds "submitted by" at the end.</summary>
+    private static List<string> Header(LeaderboardDocument doc, Board board) =>
+        ["rank", "defence setting", .. board.Attacks, "worst case", "utility drop", "ε (δ)", "wire bytes", "note", .. doc.Submissions == null ? Array.Empty<string>() : ["submitted by"]];
 
     private static List<string> Cells(Board board, Entry e) =>
     [
@@ -94,6 +106,7 @@ public static class LeaderboardPages
         e.Epsilon == null ? "–" : $"{Leaderboard.Show(e.Epsilon)} (δ = {(e.Delta is { } d ? Core.Components.ParameterSpec.FormatReal(d) : "?")})",
         Leaderboard.Show(e.WireBytes, "0"),
         e.Unranked ?? "",
+        .. e.Submissions == null ? Array.Empty<string>() : [string.Join(", ", e.Submissions)],
     ];
 
     private static IEnumerable<string> ProvenanceLines(LeaderboardDocument doc)
@@ -101,6 +114,9 @@ public static class LeaderboardPages
         var p = doc.Provenance;
         yield return $"run: harness {p.HarnessVersion ?? "unknown"}, commit {p.GitCommit ?? "unknown"}";
         yield return $"matrix: {p.Matrix ?? "unknown"} (sha256 {p.MatrixSha256 ?? "unknown"})";
+        if (p.SuiteSha256 != null) yield return $"suite: sha256 {p.SuiteSha256}, shared by the {doc.Submissions?.Count} submissions below";
+        foreach (var e in p.ExecDefenses ?? []) yield return Submission.Exec("defence", e);
+        foreach (var e in p.ExecAttacks ?? []) yield return Submission.Exec("attack", e);
         yield return $"hardware: {p.Host ?? "unknown"}; device: {(p.Device.Length > 0 ? p.Device : "unknown")}";
         if (p.Reproduced != null) yield return p.Reproduced;
         yield return $"run date: {p.RunDate?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";

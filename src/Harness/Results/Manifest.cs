@@ -16,6 +16,15 @@ public sealed record Manifest
     public string Matrix { get; init; } = "";
     public string MatrixPath { get; init; } = "";
     public string MatrixSha256 { get; init; } = "";
+
+    /// <summary>
+    /// SHA-256 of the matrix with its defence lists set aside (<see cref="DefenseBench.Harness.Matrix.Suite"/>): folders with the same suite hash and
+    /// harness version measured the same undefended cells and can share a board. Null in manifests of older harnesses.
+    /// </summary>
+    public string? SuiteSha256 { get; init; }
+
+    /// <summary>The matrix's tolerance map as the run read it, so a board of several folders compares their shared rows without the matrix file.</summary>
+    public IReadOnlyDictionary<string, double>? Tolerance { get; init; }
     public IReadOnlyList<int> Seeds { get; init; } = [];
     public int Cells { get; init; }
     public string Device { get; init; } = "";

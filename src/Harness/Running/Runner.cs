@@ -62,6 +62,8 @@ public sealed class Runner(TextWriter output, TextWriter log)
             Matrix = matrix.Name,
             MatrixPath = matrix.Path,
             MatrixSha256 = matrix.Sha256,
+            SuiteSha256 = Suite.Sha256(matrix),
+            Tolerance = matrix.Tolerance,
             Seeds = matrix.Seeds,
             Cells = matrix.Cells.Count,
             Device = device.ToString(),

@@ -24,14 +24,7 @@ public sealed class TinyRun : IDisposable
     }
 
     /// <summary>A copy of the run's cells.csv and manifest.json in a fresh folder.</summary>
-    public string Copy(TempFolder into)
-    {
-        string folder = into["copy"];
-        Directory.CreateDirectory(folder);
-        foreach (string name in new[] { CellsCsv.FileName, Manifest.FileName })
-            File.Copy(Path.Combine(Folder, name), Path.Combine(folder, name));
-        return folder;
-    }
+    public string Copy(TempFolder into) => RunCopies.Copy(Folder, into, "copy");
 
     public void Dispose() => temp.Dispose();
 }
@@ -96,7 +89,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
         using var temp = new TempFolder();
         string folder = run.Copy(temp);
         string matrix = temp.Write("tiny.yaml", File.ReadAllText(run.Matrix) + "# edited\n");
-        Edit(folder, m => m["matrix_path"] = matrix);
+        RunCopies.EditManifest(folder, m => m["matrix_path"] = matrix);
 
         var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
 
@@ -110,7 +103,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
     {
         using var temp = new TempFolder();
         string folder = run.Copy(temp);
-        Edit(folder, m => m["harness_version"] = "0.0.1-other");
+        RunCopies.EditManifest(folder, m => m["harness_version"] = "0.0.1-other");
 
         var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
 
@@ -124,7 +117,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
         using var temp = new TempFolder();
         string folder = run.Copy(temp);
         string matrix = temp.Write("tiny.yaml", "not: [a matrix of this version\n");
-        Edit(folder, m =>
+        RunCopies.EditManifest(folder, m =>
         {
             m["matrix_path"] = matrix;
             m["harness_version"] = "9.9.9";
@@ -141,7 +134,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
     {
         using var temp = new TempFolder();
         string folder = run.Copy(temp);
-        Edit(folder, m => m["matrix_path"] = temp["gone.yaml"]);
+        RunCopies.EditManifest(folder, m => m["matrix_path"] = temp["gone.yaml"]);
 
         var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
 
@@ -171,7 +164,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
     {
         using var temp = new TempFolder();
         string folder = run.Copy(temp);
-        Edit(folder, m => m["seeds"] = new JsonArray(0, 0, 5));
+        RunCopies.EditManifest(folder, m => m["seeds"] = new JsonArray(0, 0, 5));
 
         var result = InProcess.Expect(2, "reproduce", folder, "--device", "cpu");
 
@@ -240,7 +233,7 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
         // Seed 1 given for one cell only: the others lack its row.
         string dropped = rows[0].CellId;
         CellsCsv.Write(cells, [.. rows, rows[1] with { Seed = 1 }]);
-        Edit(folder, m => m["seeds"] = new JsonArray(0, 1));
+        RunCopies.EditManifest(folder, m => m["seeds"] = new JsonArray(0, 1));
 
         var result = InProcess.Expect(1, "reproduce", folder, "--sample", "1", "--device", "cpu");
 
@@ -282,11 +275,4 @@ public sealed class ReproduceTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.Equal(before, Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order());
     }
 
-    private static void Edit(string folder, Action<JsonObject> change)
-    {
-        string path = Path.Combine(folder, Manifest.FileName);
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        change(manifest);
-        File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
 }

@@ -34,14 +34,6 @@ public sealed class ShardMergeTests : IDisposable
         return _temp[folder];
     }
 
-    private static void EditManifest(string folder, Action<JsonObject> edit)
-    {
-        string path = Path.Combine(folder, Manifest.FileName);
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-    }
-
     [Fact]
     public void A_shard_that_gets_no_cell_is_a_valid_folder_and_the_merge_equals_the_unsharded_run()
     {
@@ -63,6 +55,8 @@ public sealed class ShardMergeTests : IDisposable
         Assert.Null(merged.Shard);
         Assert.Equal(4, merged.MergedFrom!.Count);
         Assert.Equal(3, merged.Cells);
+        Assert.NotNull(merged.SuiteSha256);
+        Assert.Equal(Manifest.TryLoad(_temp["whole"])!.SuiteSha256, merged.SuiteSha256);
     }
 
     [Fact]
@@ -131,7 +125,7 @@ public sealed class ShardMergeTests : IDisposable
     public void Merge_refuses_a_shard_whose_manifest_does_not_match_or_did_not_finish(string field, string? value, string reason)
     {
         string shards = RunShards(Matrix, 2);
-        EditManifest(Path.Combine(shards, "1"), json => json[field] = value);
+        RunCopies.EditManifest(Path.Combine(shards, "1"), json => json[field] = value);
 
         var merge = InProcess.Expect(2, "merge", shards, "--out", _temp["merged"]);
 
