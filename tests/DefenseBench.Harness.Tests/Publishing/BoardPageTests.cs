@@ -206,5 +206,17 @@ public sealed partial class BoardPageTests : IDisposable
         Assert.DoesNotContain(lines, l => l.StartsWith('|') && l.Contains("llg-plus(", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_board_prints_on_a4_landscape_pages()
+    {
+        byte[] pdf = await Chromium.PrintToPdf(Page(TradeoffRows(), "tradeoff"));
+
+        // PDF page boxes are in points: A4 is 595.28 × 841.89, so landscape is about 842 wide and 595 high.
+        var boxes = Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]")
+            .Select(m => (Width: double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Height: double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.NotEmpty(boxes);
+        Assert.All(boxes, b => Assert.True(Math.Abs(b.Width - 841.89) < 1 && Math.Abs(b.Height - 595.28) < 1, $"a {b.Width} × {b.Height} pt page"));
+    }
+
     private static List<CellRow> SmallRun() => CellsCsv.Read(Path.Combine(LeaderboardTests.SmallRun, CellsCsv.FileName)).ToList();
 }

@@ -4,7 +4,7 @@ namespace DefenseBench.Harness.Tests.Support;
 
 /// <summary>
 /// Debian's chromium, headless, as the browser the leaderboard page is checked in (README: `.ci/run` installs it):
-/// the DOM after the page's own script ran, at a given window size.
+/// the DOM after the page's own script ran, at a given window size, and the page printed.
 /// </summary>
 public static class Chromium
 {
@@ -16,6 +16,15 @@ public static class Chromium
         var (stdout, stderr) = await Run(["--dump-dom", $"--window-size={width},{height}", new Uri(file).AbsoluteUri]);
         Assert.True(stdout.Contains("<body", StringComparison.Ordinal), $"chromium returned no DOM for {file} (stderr: {stderr})");
         return stdout;
+    }
+
+    /// <summary>The PDF chromium prints of <paramref name="file"/> (its own page size and margins, no header or footer).</summary>
+    public static async Task<byte[]> PrintToPdf(string file)
+    {
+        string pdf = Path.ChangeExtension(file, ".pdf");
+        var (_, stderr) = await Run([$"--print-to-pdf={pdf}", "--no-pdf-header-footer", new Uri(file).AbsoluteUri]);
+        Assert.True(File.Exists(pdf), $"chromium printed no PDF of {file} (stderr: {stderr})");
+        return await File.ReadAllBytesAsync(pdf);
     }
 
     private static async Task<(string Stdout, string Stderr)> Run(IEnumerable<string> args)
