@@ -37,12 +37,14 @@ public sealed record BoardColumn(string Header, Func<Entry, string> Text, Column
     /// </summary>
     public static List<BoardColumn> Of(Board board, IReadOnlyDictionary<string, string> labels)
     {
-        var order = board.Ranked.Concat(board.Unranked).Select((e, i) => (e.Defense, i)).ToDictionary(x => x.Defense, x => (double?)x.i, StringComparer.Ordinal);
+        // Rank order by row (not by setting name: a board may one day hold a setting twice, from two submissions).
+        var order = new Dictionary<Entry, double?>(ReferenceEqualityComparer.Instance);
+        foreach (var e in board.Ranked.Concat(board.Unranked)) order[e] = order.Count;
         // One δ for every DP setting (the usual case) is said once, in the header.
         var deltas = board.Ranked.Concat(board.Unranked).Where(e => e.Epsilon != null).Select(e => e.Delta ?? double.NaN).Distinct().ToList();
         var columns = new List<BoardColumn>
         {
-            new("rank", e => e.Rank == null ? "–" : (e.SharedRank ? "=" : "") + e.Rank) { Number = e => order[e.Defense] },
+            new("rank", e => e.Rank == null ? "–" : (e.SharedRank ? "=" : "") + e.Rank) { Number = e => order[e] },
             new("defence setting", e => e.Defense, ColumnKind.Text) { IsSetting = true },
         };
         foreach (string attack in board.Attacks)
