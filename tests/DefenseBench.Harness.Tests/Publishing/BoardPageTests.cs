@@ -79,16 +79,16 @@ public sealed partial class BoardPageTests : IDisposable
     }
 
     /// <summary>
-    /// The page's width in chromium at 1280 × 900 (scrollWidth / window width), with every provenance block shut and
+    /// The page's width in chromium at <paramref name="window"/> × 900 (scrollWidth / window width), with every provenance block shut and
     /// again with every one open: a copy of the page with its Content-Security-Policy removed and a measuring script
     /// appended, read back from the DOM.
     /// </summary>
-    private async Task<(int Shut, int Open, int Window)> Widths(string page)
+    private async Task<(int Shut, int Open, int Window)> Widths(string page, int window = 1280)
     {
         const string measure = "<script>const w=()=>document.documentElement.scrollWidth;const shut=w();" +
                                "document.querySelectorAll('details').forEach(d=>d.open=true);" +
                                "document.body.setAttribute('data-width',shut+'/'+window.innerWidth);document.body.setAttribute('data-open',w());</script>";
-        string dom = await Chromium.DumpDom(Instrumented(page, measure));
+        string dom = await Chromium.DumpDom(Instrumented(page, measure), window);
         var m = MeasuredWidth().Match(dom);
         Assert.True(m.Success, "the measuring script left no width in the DOM");
         return (Number(m.Groups[1].Value), Number(m.Groups[3].Value), Number(m.Groups[2].Value));
@@ -207,9 +207,15 @@ public sealed partial class BoardPageTests : IDisposable
     }
 
     [Fact]
-    public async Task The_board_prints_on_a4_landscape_pages()
+    public async Task The_board_prints_on_a4_landscape_pages_and_its_print_rules_fit_their_width()
     {
-        byte[] pdf = await Chromium.PrintToPdf(Page(TradeoffRows(), "tradeoff"));
+        string page = Page(TradeoffRows(), "tradeoff");
+        byte[] pdf = await Chromium.PrintToPdf(page);
+        // The print rules applied on screen in a window as wide as A4 landscape less its 10 mm margins (277 mm = 1047 px).
+        string printed = _temp.Write("print.html", File.ReadAllText(page).Replace("@media print{", "@media screen{", StringComparison.Ordinal));
+        var (width, _, window) = await Widths(printed, 1047);
+        Assert.Equal(1047, window);
+        Assert.True(width <= 1047, $"with the print rules the page is {width} px wide, more than A4 landscape's 1047");
 
         // PDF page boxes are in points: A4 is 595.28 × 841.89, so landscape is about 842 wide and 595 high.
         var boxes = Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]")
