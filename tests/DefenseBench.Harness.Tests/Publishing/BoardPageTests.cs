@@ -18,7 +18,7 @@ public sealed partial class BoardPageTests : IDisposable
     [GeneratedRegex("<meta http-equiv=\"Content-Security-Policy\"[^>]*>")]
     private static partial Regex CspMeta();
 
-    [GeneratedRegex("data-width=\"(\\d+)/(\\d+)\" data-open=\"(\\d+)\"")]
+    [GeneratedRegex("data-width=\"(\\d+)/(\\d+)\" data-open=\"(\\d+)\" data-rows=\"(\\d+)/(\\d+)\"")]
     private static partial Regex MeasuredWidth();
 
     [GeneratedRegex("<script>(.*?)</script>", RegexOptions.Singleline)]
@@ -80,18 +80,20 @@ public sealed partial class BoardPageTests : IDisposable
 
     /// <summary>
     /// The page's width in chromium at <paramref name="window"/> × 900 (scrollWidth / window width), with every provenance block shut and
-    /// again with every one open: a copy of the page with its Content-Security-Policy removed and a measuring script
-    /// appended, read back from the DOM.
+    /// again with every one open, and the heights of the lowest and tallest table rows (shut): a copy of the page with
+    /// its Content-Security-Policy removed and a measuring script appended, read back from the DOM.
     /// </summary>
-    private async Task<(int Shut, int Open, int Window)> Widths(string page, int window = 1280)
+    private async Task<(int Shut, int Open, int Window, int LowestRow, int TallestRow)> Widths(string page, int window = 1280)
     {
         const string measure = "<script>const w=()=>document.documentElement.scrollWidth;const shut=w();" +
+                               "const h=[...document.querySelectorAll('table.board>tbody>tr')].map(r=>Math.round(r.getBoundingClientRect().height));" +
                                "document.querySelectorAll('details').forEach(d=>d.open=true);" +
-                               "document.body.setAttribute('data-width',shut+'/'+window.innerWidth);document.body.setAttribute('data-open',w());</script>";
+                               "document.body.setAttribute('data-width',shut+'/'+window.innerWidth);document.body.setAttribute('data-open',w());" +
+                               "document.body.setAttribute('data-rows',Math.min(...h)+'/'+Math.max(...h));</script>";
         string dom = await Chromium.DumpDom(Instrumented(page, measure), window);
         var m = MeasuredWidth().Match(dom);
         Assert.True(m.Success, "the measuring script left no width in the DOM");
-        return (Number(m.Groups[1].Value), Number(m.Groups[3].Value), Number(m.Groups[2].Value));
+        return (Number(m.Groups[1].Value), Number(m.Groups[3].Value), Number(m.Groups[2].Value), Number(m.Groups[4].Value), Number(m.Groups[5].Value));
     }
 
     /// <summary>A copy of the page without its Content-Security-Policy and with <paramref name="script"/> run after its own.</summary>
@@ -101,11 +103,12 @@ public sealed partial class BoardPageTests : IDisposable
     private static int Number(string digits) => int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
-    public async Task The_tradeoff_board_fits_a_1280_pixel_window_without_horizontal_scroll()
+    public async Task The_tradeoff_board_fits_a_1280_pixel_window_without_horizontal_scroll_in_one_line_rows()
     {
-        var (shut, open, window) = await Widths(Page(TradeoffRows(), "tradeoff"));
+        var (shut, open, window, lowest, tallest) = await Widths(Page(TradeoffRows(), "tradeoff"));
 
         Assert.Equal(1280, window);
+        Assert.True(tallest < 1.5 * lowest, $"rows should be one line each: heights {lowest} to {tallest} px");
         Assert.True(shut <= 1280, $"the page is {shut} px wide in a 1280 px window");
         Assert.True(open <= 1280, $"with every provenance block open the page is {open} px wide in a 1280 px window");
     }
@@ -213,7 +216,7 @@ public sealed partial class BoardPageTests : IDisposable
         byte[] pdf = await Chromium.PrintToPdf(page);
         // The print rules applied on screen in a window as wide as A4 landscape less its 10 mm margins (277 mm = 1047 px).
         string printed = _temp.Write("print.html", File.ReadAllText(page).Replace("@media print{", "@media screen{", StringComparison.Ordinal));
-        var (width, _, window) = await Widths(printed, 1047);
+        var (width, _, window, _, _) = await Widths(printed, 1047);
         Assert.Equal(1047, window);
         Assert.True(width <= 1047, $"with the print rules the page is {width} px wide, more than A4 landscape's 1047");
 
