@@ -57,36 +57,36 @@ public static class AttackCatalog
 
     /// <summary>Every attack, each with its <see cref="AttackTraits"/> (family, sharding cost weight, primary metric).</summary>
     public static readonly Catalog<IAttack, AttackTraits> All = new Catalog<IAttack, AttackTraits>()
-        .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", new AttackTraits("llg", 0, Asr), _ => new Llg())
-        .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs", new AttackTraits("llg", 10, Asr),
+        .Add("llg", "LLG: labels from the sign and size of the FC weight gradient's row sums (gradient only)", new AttackTraits("llg", 0, Asr) { ShortName = "LLG" }, _ => new Llg())
+        .Add("llg-star", "LLG*: LLG with impact and offset estimated on the white-box model from dummy inputs", new AttackTraits("llg", 10, Asr) { ShortName = "LLG*" },
             [Repeats, ParameterSpec.Choice("dummy", "zeros", "dummy inputs: zeros (MNIST), ones (CIFAR-100), random (the code's integers up to 2^24)", "zeros", "ones", "random"), EstimatorSpec, ScalingSpec, Adaptive],
             v => new LlgStar(v.Integer("repeats"), v.Choice("dummy"), Estimator(v), Scaling(v), v.Switch("adaptive")))
-        .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class", new AttackTraits("llg", 20, Asr),
+        .Add("llg-plus", "LLG+: LLG with impact and offset estimated on the model from auxiliary images of every class", new AttackTraits("llg", 20, Asr) { ShortName = "LLG+" },
             [Repeats, ParameterSpec.Integer("aux_per_class", 64, "distinct auxiliary images per class the attacker holds", 1, 100000), EstimatorSpec, ScalingSpec, Adaptive],
             v => new LlgPlus(v.Integer("repeats"), v.Integer("aux_per_class"), Estimator(v), Scaling(v), v.Switch("adaptive")))
-        .Add("ilrg", "iLRG: instance-wise label counts from the FC weight and bias gradients via a pseudoinverse (needs the bias)", new AttackTraits("ilrg", 1, LnAcc),
+        .Add("ilrg", "iLRG: instance-wise label counts from the FC weight and bias gradients via a pseudoinverse (needs the bias)", new AttackTraits("ilrg", 1, LnAcc) { ShortName = "iLRG" },
             [SumToBatch], v => new Ilrg(v.Switch("sum_to_batch")))
-        .Add("ilrg-sim", "simplified iLRG: the system restricted to the classes known to be present (lent from the ground truth)", new AttackTraits("ilrg", 1, LnAcc),
+        .Add("ilrg-sim", "simplified iLRG: the system restricted to the classes known to be present (lent from the ground truth)", new AttackTraits("ilrg", 1, LnAcc) { ShortName = "iLRG-sim" },
             [SumToBatch], v => new IlrgSimplified(v.Switch("sum_to_batch")))
         .Add("idlg-label", "iDLG extended to batches: a class is present iff its FC weight-gradient row sum is negative (existence only)",
-            new AttackTraits("idlg-label", 0, null, ExistenceOnly), _ => new IdlgLabel())
+            new AttackTraits("idlg-label", 0, null, ExistenceOnly) { ShortName = "iDLG-label" }, _ => new IdlgLabel())
         .Add("gi-label", "GradInversion's rule: a class is present iff its FC weight-gradient row has a negative entry (existence only)",
-            new AttackTraits("gi-label", 0, null, ExistenceOnly), _ => new GiLabel())
-        .Add("rlg", "RLG: SVD of the FC weight gradient and a feasibility LP per class (existence only; needs B < d)", new AttackTraits("rlg", 1, null, ExistenceOnly), _ => new Rlg())
-        .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", new AttackTraits("ebi", 1, LnAcc), _ => new Ebi())
+            new AttackTraits("gi-label", 0, null, ExistenceOnly) { ShortName = "GI-label" }, _ => new GiLabel())
+        .Add("rlg", "RLG: SVD of the FC weight gradient and a feasibility LP per class (existence only; needs B < d)", new AttackTraits("rlg", 1, null, ExistenceOnly) { ShortName = "RLG" }, _ => new Rlg())
+        .Add("ebi", "bias-corrected LLG extraction on the FC bias gradient (breaching's bias-corrected; needs the bias)", new AttackTraits("ebi", 1, LnAcc) { ShortName = "EBI" }, _ => new Ebi())
         .Add("fishing", "Fishing-SA (malicious server): per-client models with one batch-norm rewritten, then a least-squares split of the aggregate; per-client counts through secure aggregation",
-            new AttackTraits("fishing", 50, LnAcc),
+            new AttackTraits("fishing", 50, LnAcc) { ShortName = "Fishing-SA" },
             [ParameterSpec.Real("max_condition", 1e4, "largest cond([E; 1]) of the crafted embeddings the server accepts before sending", 1, double.PositiveInfinity)],
             v => new Fishing(v.Real("max_condition")))
-        .Add("dlg", "DLG: inputs and soft labels by matching the gradient (a FedAvg delta divided by the public learning rate)", new AttackTraits("dlg", GradientMatching, Psnr),
+        .Add("dlg", "DLG: inputs and soft labels by matching the gradient (a FedAvg delta divided by the public learning rate)", new AttackTraits("dlg", GradientMatching, Psnr) { ShortName = "DLG" },
             ReconstructionOptions.Parameters, v => new Dlg(ReconstructionOptions.From(v)))
-        .Add("idlg", "iDLG: the label of a single image from the last layer's sign, then the input by DLG's gradient matching", new AttackTraits("idlg", GradientMatching, Psnr),
+        .Add("idlg", "iDLG: the label of a single image from the last layer's sign, then the input by DLG's gradient matching", new AttackTraits("idlg", GradientMatching, Psnr) { ShortName = "iDLG" },
             ReconstructionOptions.Parameters, v => new Idlg(ReconstructionOptions.From(v)))
-        .Add("dlm", "DLM: inputs, labels and k by matching k * (W_old - W_new), k standing in for the unknown 1/lr", new AttackTraits("dlm", GradientMatching, Psnr),
+        .Add("dlm", "DLM: inputs, labels and k by matching k * (W_old - W_new), k standing in for the unknown 1/lr", new AttackTraits("dlm", GradientMatching, Psnr) { ShortName = "DLM" },
             [.. ReconstructionOptions.Parameters, KInit, KRelative, KWarmup, Labels, KForm],
             v => new Dlm(ReconstructionOptions.From(v), v.Real("k_init"), v.Switch("k_relative"), v.Integer("k_warmup"), LabelModeOf(v),
                 v.Choice("objective") == "delta" ? DlmForm.Delta : DlmForm.Update))
-        .Add("dlm-plus", "DLM+: inputs (and labels) by the scale-free match of per-tensor-norm-normalised updates", new AttackTraits("dlm", GradientMatching, Psnr),
+        .Add("dlm-plus", "DLM+: inputs (and labels) by the scale-free match of per-tensor-norm-normalised updates", new AttackTraits("dlm", GradientMatching, Psnr) { ShortName = "DLM+" },
             [.. ReconstructionOptions.Parameters, Labels], v => new DlmPlus(ReconstructionOptions.From(v), LabelModeOf(v)));
 
     private static LabelMode LabelModeOf(ParameterValues v) => v.Choice("labels") switch

@@ -19,4 +19,8 @@ public sealed record AttackTraits(string Family, double CostWeight, string? Prim
         : throw new ArgumentException(PrimaryMetric == null
             ? $"attack family '{Family}': declare a primary metric, or say why it has none"
             : $"attack family '{Family}': a primary metric ({PrimaryMetric}) and a reason for having none ({NoPrimaryMetricBecause}) contradict each other");
+
+    /// <summary>The name its papers give it ("LLG+", "iLRG"), which leaderboard columns show above a legend of full
+    /// canonical names; null shows the canonical id.</summary>
+    public string? ShortName { get; init; }
 }

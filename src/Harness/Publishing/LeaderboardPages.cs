@@ -4,8 +4,10 @@ using DefenseBench.Harness.Results;
 namespace DefenseBench.Harness.Publishing;
 
 /// <summary>
-/// leaderboard.md and leaderboard.html from a <see cref="LeaderboardDocument"/>. The HTML page is one file: inline CSS
-/// and SVG, nothing fetched, no scripts, so it opens offline and prints (tables do not split rows across pages).
+/// leaderboard.md and leaderboard.html from a <see cref="LeaderboardDocument"/>, both with the columns of
+/// <see cref="BoardColumn.Of"/> and the attacks' short names above a legend of their full names. The HTML page is one
+/// file: inline CSS and SVG, one inline script that sorts columns (allowed by its hash, nothing fetched; without it the
+/// tables are in rank order), each setting's provenance one click away, sized for a 1280 px window and A4 landscape.
 /// </summary>
 public static class LeaderboardPages
 {
@@ -23,12 +25,14 @@ public static class LeaderboardPages
         foreach (var board in doc.Boards)
         {
             md.Append($"\n## {Escape.Markdown(board.Scenario)}\n\n");
-            var header = Header(doc, board).Select(Escape.Markdown).ToList();
-            md.Append("| ").Append(string.Join(" | ", header)).Append(" |\n|").Append(string.Concat(header.Select(_ => "---|"))).Append('\n');
+            var labels = AttackLabels.For(board.Attacks);
+            var columns = BoardColumn.Of(board, labels);
+            md.Append("| ").Append(string.Join(" | ", columns.Select(c => Escape.Markdown(c.Header)))).Append(" |\n|").Append(string.Concat(columns.Select(_ => "---|"))).Append('\n');
             foreach (var e in board.Ranked.Concat(board.Unranked))
-                md.Append("| ").Append(string.Join(" | ", Cells(board, e).Select(Escape.Markdown))).Append(" |\n");
-            md.Append($"\nLeakage: label attacks (metric − random guess) / (1 − random guess), so 0 = guessing and 1 = perfect; " +
-                      $"image attacks by success rate. Mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Markdown(doc.Budget)}) or differ from a ranked one only in state that is empty in a single-round cell. {TieNote}\n");
+                md.Append("| ").Append(string.Join(" | ", columns.Select(c => Escape.Markdown(c.Text(e))))).Append(" |\n");
+            md.Append("\nAttacks:\n\n");
+            foreach (string attack in board.Attacks) md.Append($"- {Escape.Markdown(labels[attack])}: {Escape.Markdown(attack)}\n");
+            md.Append($"\n{Escape.Markdown(Note(doc))}\n");
         }
         if (doc.Diff != null) md.Append('\n').Append(DiffText(doc.Diff, Escape.Markdown));
         return md.ToString();
@@ -36,13 +40,10 @@ public static class LeaderboardPages
 
     public static string Html(LeaderboardDocument doc)
     {
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>DefenseBench leaderboard</title><style>")
-            .Append("body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}table{border-collapse:collapse;margin:1em 0;font-size:13px}")
-            .Append("th,td{border:1px solid #bbb;padding:3px 7px;text-align:right}td.setting,th{text-align:left}th{background:#eee}")
-            .Append("tr.unranked td{color:#777;background:#fafafa}tr{page-break-inside:avoid}.plots{display:flex;flex-wrap:wrap;gap:1em}")
-            .Append("footer,.note{font-size:12px;color:#555}@media print{body{margin:0}.plots svg{width:48%;height:auto}}</style></head><body>\n")
-            .Append("<h1>DefenseBench leaderboard</h1><ul class=\"provenance\">");
+        var html = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+            .Append($"<meta http-equiv=\"Content-Security-Policy\" content=\"{BoardPageAssets.ContentSecurityPolicy}\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width\"><title>DefenseBench leaderboard</title><style>\n")
+            .Append(BoardPageAssets.Css).Append("</style></head><body>\n<h1>DefenseBench leaderboard</h1><ul class=\"provenance\">");
         foreach (string line in ProvenanceLines(doc)) html.Append("<li>").Append(Escape.Html(line)).Append("</li>");
         html.Append("</ul>\n");
         if (doc.Submissions != null)
@@ -54,60 +55,39 @@ public static class LeaderboardPages
         int index = 0;
         foreach (var board in doc.Boards)
         {
-            html.Append($"<h2>{Escape.Html(board.Scenario)}</h2>\n<table class=\"board\" id=\"board-{index++}\"><thead><tr>");
-            foreach (string h in Header(doc, board)) html.Append("<th>").Append(Escape.Html(h)).Append("</th>");
-            html.Append("</tr></thead><tbody>\n");
-            foreach (var e in board.Ranked.Concat(board.Unranked))
-            {
-                var cells = Cells(board, e);
-                html.Append(e.Rank == null ? "<tr class=\"unranked\">" : "<tr class=\"ranked\">")
-                    .Append("<td class=\"rank\">").Append(Escape.Html(cells[0])).Append("</td><td class=\"setting\">").Append(Escape.Html(cells[1])).Append("</td>");
-                foreach (string c in cells.Skip(2)) html.Append("<td>").Append(Escape.Html(c)).Append("</td>");
-                html.Append("</tr>\n");
-            }
-            html.Append("</tbody></table>\n<p class=\"note\">Leakage: label attacks (metric − random guess) / (1 − random guess), 0 = guessing, 1 = perfect; ")
-                .Append($"image attacks by success rate; mean [95 % CI] over seeds. Unranked settings miss the budget ({Escape.Html(doc.Budget)}) or differ from a ranked one only in state that is empty in a single-round cell. {Escape.Html(TieNote)}</p>\n<div class=\"plots\">");
+            html.Append($"<h2>{Escape.Html(board.Scenario)}</h2>\n").Append(BoardHtml.Table(board, index++, doc.Submissions))
+                .Append("<p class=\"note\">").Append(Escape.Html(Note(doc))).Append(" Bars span 0 to 1, the interval a whisker. Click a column's header to sort by it, a setting for the cells and numbers behind it.</p>\n<div class=\"plots\">");
             foreach (string svg in Plots(board, doc.Budget)) html.Append(svg);
             html.Append("</div>\n");
         }
         if (doc.Diff != null) html.Append("<h2>Changes since the previous release</h2><pre>").Append(Escape.Html(DiffText(doc.Diff, text => text))).Append("</pre>\n");
-        return html.Append("<footer>Cell ids behind every number: leaderboard.json.</footer></body></html>\n").ToString();
+        return html.Append("<footer>Cell ids behind every number: leaderboard.json.</footer>\n<script>").Append(BoardPageAssets.Script).Append("</script></body></html>\n").ToString();
     }
+
+    /// <summary>What the numbers mean, under each table.</summary>
+    private static string Note(LeaderboardDocument doc) =>
+        "Leakage: label attacks (metric − random guess) / (1 − random guess), so 0 = guessing and 1 = perfect; image attacks by success rate. " +
+        $"Mean [95 % CI] over seeds. Unranked settings miss the budget ({doc.Budget}) " +
+        $"or differ from a ranked one only in state that is empty in a single-round cell. {TieNote}";
 
     /// <summary>One leakage-versus-utility chart per attack: x = utility drop, y = normalised leakage with its interval.</summary>
     public static IEnumerable<string> Plots(Board board, string budget)
     {
         var measured = board.Ranked.Concat(board.Unranked).Where(e => e.UtilityDrop != null).ToList();
         if (measured.Count == 0) yield break;
+        var labels = AttackLabels.For(board.Attacks);
         foreach (string attack in board.Attacks)
         {
             var points = measured.Select(e => (Entry: e, Score: e.Attacks.FirstOrDefault(a => a.Attack == attack))).Where(p => p.Score != null)
                 .Select(p => new ChartPoint(p.Entry.UtilityDrop!.Value, p.Score!.Leakage.Mean, p.Score.Leakage.Low, p.Score.Leakage.High,
                     p.Entry.Rank == null ? Short(p.Entry.Defense) : $"#{p.Entry.Rank} {Short(p.Entry.Defense)}", p.Entry.Rank != null)).ToList();
             if (points.Count == 0) continue;
-            var chart = new SvgChart($"{attack}: leakage vs utility", "utility drop (accuracy without defence − with)", "normalised leakage", points);
+            var chart = new SvgChart($"{labels[attack]}: leakage vs utility", "utility drop (accuracy without defence − with)", "normalised leakage", points);
             if (budget.StartsWith("utility_drop <= ", StringComparison.Ordinal) && Core.Components.ParameterSpec.TryParseReal(budget[16..], out double limit))
                 chart = chart with { VerticalLines = [new ChartLine(limit, "budget")] };
             yield return chart.Render();
         }
     }
-
-    /// <summary>The table's columns; a board of several submissions adds "submitted by" at the end.</summary>
-    private static List<string> Header(LeaderboardDocument doc, Board board) =>
-        ["rank", "defence setting", .. board.Attacks, "worst case", "utility drop", "ε (δ)", "wire bytes", "note", .. doc.Submissions == null ? Array.Empty<string>() : ["submitted by"]];
-
-    private static List<string> Cells(Board board, Entry e) =>
-    [
-        e.Rank == null ? "–" : (e.SharedRank ? "=" : "") + e.Rank,
-        e.Defense,
-        .. board.Attacks.Select(a => e.Attacks.FirstOrDefault(s => s.Attack == a) is { } s ? Leaderboard.Show(s.Leakage) : "–"),
-        $"{Leaderboard.Show(e.Worst.Leakage)} ({e.Worst.Described})",
-        Leaderboard.Show(e.UtilityDrop, "0.0000"),
-        e.Epsilon == null ? "–" : $"{Leaderboard.Show(e.Epsilon)} (δ = {(e.Delta is { } d ? Core.Components.ParameterSpec.FormatReal(d) : "?")})",
-        Leaderboard.Show(e.WireBytes, "0"),
-        e.Unranked ?? "",
-        .. e.Submissions == null ? Array.Empty<string>() : [string.Join(", ", e.Submissions)],
-    ];
 
     private static IEnumerable<string> ProvenanceLines(LeaderboardDocument doc)
     {

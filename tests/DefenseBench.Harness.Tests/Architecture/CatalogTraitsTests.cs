@@ -34,6 +34,16 @@ public sealed class CatalogTraitsTests
     }
 
     [Fact]
+    public void Every_attack_has_a_short_name_of_its_own_for_leaderboard_columns()
+    {
+        var names = AttackCatalog.All.Ids.Select(id => (Id: id, Short: AttackCatalog.All.TraitsOf(id).ShortName)).ToList();
+
+        Assert.All(names, n => Assert.False(string.IsNullOrWhiteSpace(n.Short), $"attack '{n.Id}' declares no short name"));
+        Assert.All(names, n => Assert.True(n.Short!.Length <= 10 && !n.Short.Contains(' ', StringComparison.Ordinal), $"'{n.Short}' ({n.Id}) is not a short one-word name"));
+        Assert.Equal(names.Count, names.Select(n => n.Short).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public void Traits_without_a_primary_metric_need_a_reason_and_not_both()
     {
         Assert.Throws<ArgumentException>(() => new AttackTraits("x", 0, null));

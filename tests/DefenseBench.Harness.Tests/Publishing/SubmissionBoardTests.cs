@@ -137,8 +137,11 @@ public sealed class SubmissionBoardTests(TwoSubmissions runs) : IClassFixture<Tw
         Assert.Contains($"sha256 {sha}", md, StringComparison.Ordinal);
         Assert.Contains("## Submissions", md, StringComparison.Ordinal);
         string html = File.ReadAllText(Path.Combine(board, LeaderboardExporter.HtmlName));
-        Assert.Contains("<th>submitted by</th>", html, StringComparison.Ordinal);
+        Assert.Contains(">submitted by</th>", html, StringComparison.Ordinal);
         Assert.Contains("<ul class=\"submissions\">", html, StringComparison.Ordinal);
+        // Each setting's provenance, one click away, names who submitted it with the code that ran.
+        Assert.Contains("<dt>submitted by</dt><dd>bob (folder ", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>submitted by</dt><dd>alice (folder ", html, StringComparison.Ordinal);
     }
 
     [Fact]
