@@ -44,6 +44,19 @@ public static class AttackCatalog
         "joint: soft labels optimised with the inputs; idlg: the label from the last layer's sign (B = 1); auto: idlg when B = 1, else joint",
         "auto", "joint", "idlg");
 
+    // Inverting Gradients: inversefed's settings (lr 0.1, 4800 steps as its DEFAULT_CONFIG; TV 1e-4, reconstruct_image.py's default).
+    private static readonly ParameterSpec[] IgParameters =
+    [
+        ParameterSpec.Integer("iterations", 4800, "Adam steps; the rate drops tenfold at 3/8, 5/8 and 7/8 of them", 1, 10_000_000),
+        ParameterSpec.Integer("restarts", 1, "independent runs from fresh dummies; the one with the lowest cosine distance is kept", 1, 1000),
+        ParameterSpec.Real("lr", 0.1, "Adam's starting rate (on signed gradients)", 0, minExclusive: true),
+        ParameterSpec.Real("tv", 1e-4, "weight of the total-variation prior (mean absolute difference of neighbouring pixels)", 0),
+        ParameterSpec.Choice("labels", "analytic",
+            "analytic: iDLG's sign rule at B = 1, iLRG's counts (summed to B) at B > 1; joint: soft labels optimised with the images (DLG)",
+            "analytic", "joint"),
+        Adaptive,
+    ];
+
     // The metric each family is judged by (cells.csv column names) and gradient matching's cost weight: hundreds of
     // optimisation steps, each a forward and backward pass.
     private const string Asr = "asr", LnAcc = "lnacc", Psnr = "psnr";
@@ -87,7 +100,11 @@ public static class AttackCatalog
             v => new Dlm(ReconstructionOptions.From(v), v.Real("k_init"), v.Switch("k_relative"), v.Integer("k_warmup"), LabelModeOf(v),
                 v.Choice("objective") == "delta" ? DlmForm.Delta : DlmForm.Update))
         .Add("dlm-plus", "DLM+: inputs (and labels) by the scale-free match of per-tensor-norm-normalised updates", new AttackTraits("dlm", GradientMatching, Psnr) { ShortName = "DLM+" },
-            [.. ReconstructionOptions.Parameters, Labels], v => new DlmPlus(ReconstructionOptions.From(v), LabelModeOf(v)));
+            [.. ReconstructionOptions.Parameters, Labels], v => new DlmPlus(ReconstructionOptions.From(v), LabelModeOf(v)))
+        .Add("ig", "Inverting Gradients: inputs by the cosine distance of all layers' gradients with a TV prior, signed Adam with step decay, boxed pixels",
+            new AttackTraits("ig", GradientMatching, Psnr) { ShortName = "IG" }, IgParameters,
+            v => new InvertingGradients(new ReconstructionOptions("adam", v.Real("lr"), v.Integer("iterations"), v.Integer("restarts"), v.Switch("adaptive")),
+                v.Real("tv"), v.Choice("labels") == "joint" ? LabelMode.Joint : LabelMode.Analytic));
 
     private static LabelMode LabelModeOf(ParameterValues v) => v.Choice("labels") switch
     {

@@ -68,6 +68,7 @@ public sealed class DefenseAwareMatch : MatchObjective
     public override IReadOnlyList<Parameter> Parameters => _inner.Parameters;
     public override int FrozenSteps => _inner.FrozenSteps;
     public override IReadOnlyDictionary<string, double> Report(int problem) => _inner.Report(problem);
+    public override Tensor? Prior(Tensor inputs) => _inner.Prior(inputs);
 
     public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => _inner.Losses(Defend(dummyGradients));
 

@@ -18,6 +18,15 @@ public enum MatchOptimizer { Lbfgs, Adam }
 public sealed record MatchSettings(MatchOptimizer Optimizer, double LearningRate, int Iterations, int Restarts, int MaxProblems = MatchSettings.DefaultMaxProblems,
     bool Stack = true)
 {
+    /// <summary>Adam only: the dummy images' gradient is replaced by its sign before each step (Inverting Gradients; not the labels').</summary>
+    public bool Signed { get; init; }
+
+    /// <summary>Adam only: the rate drops tenfold at 3/8, 5/8 and 7/8 of the steps (<see cref="Adam.DecayedRate"/>).</summary>
+    public bool StepDecay { get; init; }
+
+    /// <summary>Adam only: the dummy images are clamped to the datasets' pixel range [0, 1] after each step.</summary>
+    public bool Boxed { get; init; }
+
     /// <summary>Problems per graph by default; with <see cref="MaxImages"/> the memory cap that splits a larger set.</summary>
     public const int DefaultMaxProblems = 64;
 
@@ -146,7 +155,10 @@ public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = 
                 Array.Copy(run.Diverged, adam!.Frozen, set.Count);
                 foreach (var t in tensors) t.grad?.zero_();
                 var value = set.Evaluate(tensors);
+                if (settings.Signed) set.Inputs.grad?.sign_();
+                if (settings.StepDecay) adam.LearningRate = Adam.DecayedRate(settings.LearningRate, step, steps);
                 adam.Step();
+                if (settings.Boxed) Box(set.Inputs);
                 for (int p = 0; p < set.Count; p++) if (!run.Diverged[p]) run.Evaluations[p]++;
                 if (check) loss = Host(value);
             }
@@ -178,11 +190,22 @@ public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = 
         Array.Copy(final, run.Loss, set.Count);
     }
 
+    /// <summary>Every problem's final D, the distance its restart is ranked by: without the objective's image prior.</summary>
     private static double[] FinalLoss(ProblemSet set, Run run)
     {
         using var scope = torch.NewDisposeScope();
         for (int p = 0; p < set.Count; p++) run.Evaluations[p]++;
-        return Host(set.Evaluate());
+        return Host(set.Evaluate(withPrior: false));
+    }
+
+    // The datasets' pixel range (IImageDataset: channel-major floats in [0, 1]); kept alive for every step's clamp.
+    private static readonly Scalar PixelMin = 0.0.ToScalar(), PixelMax = 1.0.ToScalar();
+
+    /// <summary>Inverting Gradients' box constraint: the dummy images projected back into the data range after a step.</summary>
+    public static void Box(Tensor images)
+    {
+        using var _ = torch.no_grad();
+        images.clamp_(PixelMin, PixelMax);
     }
 
     private static double[] Host(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();

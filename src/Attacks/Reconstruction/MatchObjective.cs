@@ -20,6 +20,13 @@ public abstract class MatchObjective
     /// <summary>The matching distance D of every problem, [P], for the dummy gradients ([P, ...] each, parameter order).</summary>
     public abstract Tensor Losses(IReadOnlyList<Tensor> dummyGradients);
 
+    /// <summary>
+    /// An image prior added to D while the dummies are optimised, per problem [P], of the dummy inputs [P, B, ...]; null
+    /// for none. It never enters the final D the restarts are ranked by (Inverting Gradients scores a restart by its
+    /// gradient distance alone).
+    /// </summary>
+    public virtual Tensor? Prior(Tensor inputs) => null;
+
     /// <summary>Values worth reporting after the run (e.g. k's final value), one dictionary per problem.</summary>
     public virtual IReadOnlyDictionary<string, double> Report(int problem) => new Dictionary<string, double>();
 
@@ -35,6 +42,20 @@ public abstract class MatchObjective
 public sealed class GradientMatch(IReadOnlyList<Tensor> target) : MatchObjective
 {
     public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Euclidean(dummyGradients, target);
+}
+
+/// <summary>
+/// Inverting Gradients: the cosine distance to a known gradient (<see cref="MatchingLoss.Cosine"/>), with the total
+/// variation of the dummy images weighted by <paramref name="tvWeight"/> as its prior.
+/// </summary>
+public sealed class CosineMatch(IReadOnlyList<Tensor> target, double tvWeight) : MatchObjective
+{
+    // Kept alive by the objective: an implicit Scalar per evaluation may be finalised while libtorch still reads it.
+    private readonly Scalar _tvWeight = tvWeight.ToScalar();
+
+    public override Tensor Losses(IReadOnlyList<Tensor> dummyGradients) => MatchingLoss.Cosine(dummyGradients, target);
+
+    public override Tensor? Prior(Tensor inputs) => tvWeight > 0 ? MatchingLoss.TotalVariation(inputs).mul(_tvWeight) : null;
 }
 
 /// <summary>How DLM compares the dummy gradient with the weight delta (<see cref="MatchingLoss.Scaled"/>,

@@ -13,6 +13,9 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// </summary>
 public static class MatchingLoss
 {
+    // Kept alive by the class: an implicit Scalar per evaluation may be finalised while libtorch still reads it.
+    private static readonly Scalar One = 1.0.ToScalar();
+
     /// <summary>
     /// The dummy loss of DLG and DLM with soft labels: mean_k(−Σ_c softmax(ŷ')_kc · log_softmax(f(x'))_kc), the
     /// reference code's cross_entropy_for_onehot applied to softmax(ŷ'), over the last two dimensions ([..., B, C]):
@@ -40,6 +43,32 @@ public static class MatchingLoss
     /// </summary>
     public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, Tensor kStart) =>
         Scaled(dummy, delta, k) * (kStart / k).square();
+
+    /// <summary>
+    /// Inverting Gradients (Geiping et al. 2020, eq. 4; inversefed's cost 'sim'): D = 1 − ⟨∇', ∇⟩ / (‖∇'‖·‖∇‖) over the
+    /// concatenation of every layer's gradient, per problem. 0 for parallel gradients, 2 for opposite ones, blind to a
+    /// positive scale of either side; undefined (NaN) when either side is zero, as in the reference.
+    /// </summary>
+    public static Tensor Cosine(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> target)
+    {
+        var inner = Sum(dummy.Zip(target, (g, t) => PerProblem(g * t)));
+        var dummyNorm = Sum(dummy.Select(g => PerProblem(g.square()))).sqrt();
+        var targetNorm = Sum(target.Select(t => PerProblem(t.square()))).sqrt();
+        return (inner / dummyNorm / targetNorm).neg().add(One);
+    }
+
+    /// <summary>
+    /// The anisotropic total variation of Inverting Gradients (inversefed's metrics.total_variation), per problem of
+    /// images [P, B, C, H, W]: the mean absolute difference of horizontal neighbours plus that of vertical neighbours,
+    /// each averaged over the problem's whole batch.
+    /// </summary>
+    public static Tensor TotalVariation(Tensor images)
+    {
+        long h = images.shape[^2], w = images.shape[^1];
+        var dx = (images.narrow(-1, 0, w - 1) - images.narrow(-1, 1, w - 1)).abs();
+        var dy = (images.narrow(-2, 0, h - 1) - images.narrow(-2, 1, h - 1)).abs();
+        return dx.flatten(1).mean([1]) + dy.flatten(1).mean([1]);
+    }
 
     /// <summary>ν(G) = mean_l ‖G_l‖₂ per problem: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>
     public static Tensor MeanNorm(IReadOnlyList<Tensor> tensors) =>

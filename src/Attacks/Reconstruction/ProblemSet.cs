@@ -82,13 +82,17 @@ public sealed class ProblemSet
     /// <summary>Whether the problems run as one stacked graph (rather than problem by problem).</summary>
     public bool IsStacked => _stacked != null;
 
-    /// <summary>D of every problem, [P]; with <paramref name="into"/>, ΣD's gradient is accumulated into those tensors.</summary>
-    public Tensor Evaluate(IReadOnlyList<Tensor>? into = null)
+    /// <summary>
+    /// D of every problem, [P], plus the objective's image prior unless <paramref name="withPrior"/> is false; with
+    /// <paramref name="into"/>, the sum's gradient is accumulated into those tensors.
+    /// </summary>
+    public Tensor Evaluate(IReadOnlyList<Tensor>? into = null, bool withPrior = true)
     {
         long start = Stopwatch.GetTimestamp();
         var dummyGradients = _stacked != null ? StackedGradients(_stacked) : LoopedGradients();
         var autograd = Stopwatch.GetElapsedTime(start);
         var loss = Objective.Losses(dummyGradients);
+        if (withPrior && Objective.Prior(Inputs) is { } prior) loss = loss + prior;
         if (into != null)
         {
             start = Stopwatch.GetTimestamp();

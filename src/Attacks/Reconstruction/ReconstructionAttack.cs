@@ -9,9 +9,9 @@ using static TorchSharp.torch;
 
 namespace DefenseBench.Attacks.Reconstruction;
 
-/// <summary>How a reconstruction attack gets its labels: learned jointly as soft labels, iDLG's rule (B = 1), or iDLG
-/// when B = 1 and joint otherwise.</summary>
-public enum LabelMode { Joint, Idlg, Auto }
+/// <summary>How a reconstruction attack gets its labels: learned jointly as soft labels, iDLG's rule (B = 1), iDLG
+/// when B = 1 and joint otherwise, or analytic (<see cref="AnalyticLabels"/>: iDLG at B = 1, iLRG's counts at B &gt; 1).</summary>
+public enum LabelMode { Joint, Idlg, Auto, Analytic }
 
 /// <summary>
 /// A gradient-matching reconstruction attack: each client's upload when the server sees them, otherwise the aggregate
@@ -71,7 +71,7 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
             {
                 // A view's restarts draw their seeds from its context's stream, client by client.
                 plans.Add((r, targets, targets.Select(t => new MatchVictim(view.Model, Tensors(t.Update, view.Model), t.Batch,
-                    Labels == LabelMode.Idlg || (Labels == LabelMode.Auto && t.Batch == 1) ? [Idlg.Label(t.Update, t.Batch, Id)] : null, context.Rng)).ToArray()));
+                    FixedLabels(t.Update, t.Batch, view), context.Rng)).ToArray()));
             }
             catch (NotApplicableException e)
             {
@@ -81,7 +81,7 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
         if (plans.Count == 0) return outcomes;
         var first = runs[plans[0].Run].View;
         var kind = plans[0].Targets[0].Update.Kind;
-        var matcher = new GradientMatcher(Options.Resolve(first.Model, AdamRate), Clock);
+        var matcher = new GradientMatcher(Settings(first.Model), Clock);
         // Every view of a cell went through the same defence; an adaptive attacker matches through what it knows of it.
         var known = Options.Adaptive ? KnownDefense.Of(first.Defense) : KnownDefense.Nothing;
         var results = matcher.Reconstruct(plans.SelectMany(p => p.Victims).ToArray(), first.Info.Shape,
@@ -113,6 +113,18 @@ public abstract class ReconstructionAttack(ReconstructionOptions options) : IAtt
         }
         return outcomes;
     }
+
+    /// <summary>The optimiser settings for <paramref name="model"/>: the options resolved with the attack's reference Adam rate.</summary>
+    protected virtual MatchSettings Settings(Classifier model) => Options.Resolve(model, AdamRate);
+
+    /// <summary>The labels a target's dummies are fixed to, or null when they are learned (<see cref="Labels"/>).</summary>
+    private int[]? FixedLabels(Update update, int batchSize, ServerView view) => Labels switch
+    {
+        LabelMode.Idlg => [Idlg.Label(update, batchSize, Id)],
+        LabelMode.Auto when batchSize == 1 => [Idlg.Label(update, batchSize, Id)],
+        LabelMode.Analytic => AnalyticLabels.Of(update, batchSize, view.Info.Protocol, view.Model, Id),
+        _ => null,
+    };
 
     /// <summary>The upload's tensors in the model's parameter order.</summary>
     private IReadOnlyList<Tensor> Tensors(Update update, Classifier model) => model.ParameterNames.Select(name => update.Contains(name)

@@ -75,7 +75,7 @@ public sealed class CatalogTraitsTests
         {
             ["llg"] = 0, ["idlg-label"] = 0, ["gi-label"] = 0, ["rlg"] = 1, ["ebi"] = 1, ["ilrg"] = 1, ["ilrg-sim"] = 1,
             ["llg-star"] = 10, ["llg-plus"] = 20, ["fishing"] = 50,
-            ["dlg"] = 1000, ["idlg"] = 1000, ["dlm"] = 1000, ["dlm-plus"] = 1000,
+            ["dlg"] = 1000, ["idlg"] = 1000, ["dlm"] = 1000, ["dlm-plus"] = 1000, ["ig"] = 1000,
         };
         foreach (var (id, weight) in before) Assert.Equal(weight, AttackCatalog.All.TraitsOf(id).CostWeight);
     }
