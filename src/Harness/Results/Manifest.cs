@@ -18,7 +18,7 @@ public sealed record Manifest
     public string MatrixSha256 { get; init; } = "";
 
     /// <summary>
-    /// SHA-256 of the matrix with its defence lists set aside (<see cref="DefenseBench.Harness.Matrix.Suite"/>): folders with the same suite hash and
+    /// SHA-256 of the matrix with its defence lists set aside (Suite in src/Harness/Matrix): folders with the same suite hash and
     /// harness version measured the same undefended cells and can share a board. Null in manifests of older harnesses.
     /// </summary>
     public string? SuiteSha256 { get; init; }
