@@ -21,8 +21,10 @@ public sealed record BenchLine(string Block, string Attack, int Runs, double Wal
 /// <summary>Memory after a number of cell runs: resident now and its high-water mark, the managed heap, the GPU (driver's view).</summary>
 public sealed record MemoryPoint(int CellRuns, long? ResidentBytes, long? PeakResidentBytes, long ManagedBytes, long? GpuBytes);
 
-public sealed record MatrixBenchResult(string Matrix, string Device, int CellRuns, int Failed, double WallMs, IReadOnlyList<BenchLine> Lines,
-    IReadOnlyList<MemoryPoint> Memory, long PeakManagedBytes, long? PeakGpuBytes);
+/// <param name="Batched">whether a reconstruction cell's seeds were solved together, as `run` does unless given --no-batch</param>
+/// <param name="Rows">the rows the cell runs gave, as `run` would write them</param>
+public sealed record MatrixBenchResult(string Matrix, string Device, bool Batched, int CellRuns, int Failed, double WallMs, IReadOnlyList<BenchLine> Lines,
+    IReadOnlyList<MemoryPoint> Memory, long PeakManagedBytes, long? PeakGpuBytes, IReadOnlyList<CellRow> Rows);
 
 /// <summary>
 /// Times every cell of a matrix the way `run` runs it (victims built once per scenario and seed, the same executor),
@@ -33,7 +35,7 @@ public sealed record MatrixBenchResult(string Matrix, string Device, int CellRun
 /// </summary>
 public static class MatrixBench
 {
-    public static MatrixBenchResult Run(MatrixSpec matrix, Device device, int memoryEvery)
+    public static MatrixBenchResult Run(MatrixSpec matrix, Device device, int memoryEvery, bool batch = true)
     {
         var none = new HashSet<(string, int)>();
         // Utility trainings are cached per setting as in `run`, so each is timed once, in the first cell that asks for it.
@@ -47,11 +49,14 @@ public static class MatrixBench
         int runs = 0, failed = 0;
         var total = Stopwatch.StartNew();
         var sinceLast = Stopwatch.StartNew();
-        foreach (var (group, seed) in Runner.Plan(matrix.Cells, matrix.Seeds))
+        var rows = new List<CellRow>();
+        foreach (var group in Runner.Groups(matrix.Cells))
         {
             sinceLast.Restart();
-            Runner.RunGroup(group, seed, device, none, (cell, row) =>
+            // A batched cell's rows come together when its batch is solved: the first carries the batch's wall time.
+            Runner.RunGroup(group, matrix.Seeds, device, none, (cell, row) =>
             {
+                rows.Add(row);
                 if (!lines.TryGetValue((cell.Block, cell.Attack.Canonical), out var tally)) lines[(cell.Block, cell.Attack.Canonical)] = tally = new Tally();
                 tally.Runs++;
                 tally.WallMs += sinceLast.Elapsed.TotalMilliseconds;
@@ -62,13 +67,13 @@ public static class MatrixBench
                 peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false));
                 if (device.type == DeviceType.CUDA && CudaDriver.UsedBytes() is { } gpu) peakGpu = Math.Max(peakGpu ?? 0, gpu);
                 if (memoryEvery > 0 && runs % memoryEvery == 0) memory.Add(Sample(runs, peakGpu));
-            }, utility);
+            }, utility, null, null, null, null, batch);
         }
         double wall = total.Elapsed.TotalMilliseconds;
         if (memoryEvery <= 0 || runs % memoryEvery != 0) memory.Add(Sample(runs, peakGpu));
         var benchLines = lines.Select(kv => new BenchLine(kv.Key.Block, kv.Key.Attack, kv.Value.Runs, kv.Value.WallMs,
             Timing.Median(kv.Value.AttackMs), kv.Value.AttackMs.Count > 0 ? kv.Value.AttackMs.Average() : double.NaN)).ToArray();
-        return new MatrixBenchResult(matrix.Name, device.ToString(), runs, failed, wall, benchLines, memory, peakManaged, peakGpu);
+        return new MatrixBenchResult(matrix.Name, device.ToString(), batch, runs, failed, wall, benchLines, memory, peakManaged, peakGpu, rows);
     }
 
     private sealed class Tally
@@ -84,11 +89,11 @@ public static class MatrixBench
     public static string Table(MatrixBenchResult r)
     {
         var text = new StringBuilder();
-        text.AppendLine(Invariant($"{r.Matrix} on {r.Device}: {r.CellRuns} cell runs in {r.WallMs / 1000:F2} s = {r.CellRuns / (r.WallMs / 1000):F1} cells/s ({r.Failed} failed)"));
+        text.AppendLine(Invariant($"{r.Matrix} on {r.Device}{(r.Batched ? "" : " (--no-batch)")}: {r.CellRuns} cell runs in {r.WallMs / 1000:F2} s = {r.CellRuns / (r.WallMs / 1000):F1} cells/s ({r.Failed} failed)"));
         var rows = new List<string[]> { new[] { "block", "attack", "runs", "wall_s", "cells/s", "attack_ms_median", "attack_ms_mean" } };
         rows.AddRange(r.Lines.Select(l => new[]
         {
-            l.Block, l.Attack, Invariant($"{l.Runs}"), Invariant($"{l.WallMs / 1000:F2}"), Invariant($"{l.CellsPerSecond:F1}"),
+            Escape.Terminal(l.Block), Escape.Terminal(l.Attack), Invariant($"{l.Runs}"), Invariant($"{l.WallMs / 1000:F2}"), Invariant($"{l.CellsPerSecond:F1}"),
             Invariant($"{l.MedianAttackMs:F2}"), Invariant($"{l.MeanAttackMs:F2}"),
         }));
         AppendAligned(text, rows, 2);
@@ -104,6 +109,39 @@ public static class MatrixBench
         return text.ToString();
     }
 
+    /// <summary>
+    /// The matrix timed twice, each seed of a reconstruction cell solved alone and then all together (`run --no-batch`
+    /// against `run`), the same cells and seeds each time.
+    /// </summary>
+    public static BatchComparison CompareBatching(MatrixSpec matrix, Device device, int memoryEvery) =>
+        new(Run(matrix, device, memoryEvery, batch: false), Run(matrix, device, memoryEvery, batch: true));
+
+    /// <summary>Both timings, the end-to-end ratio and, row by row, how the batched run's numbers differ from the unbatched one's.</summary>
+    public static string Table(BatchComparison c)
+    {
+        var text = new StringBuilder();
+        text.Append(Table(c.Unbatched)).AppendLine().Append(Table(c.Batched)).AppendLine();
+        var pairs = c.Pairs();
+        var rows = new List<string[]> { new[] { "block", "attack", "seed", "psnr_unbatched", "psnr_batched", "psnr_diff" } };
+        rows.AddRange(pairs.Where(p => p.Unbatched.Psnr != null || p.Batched.Psnr != null).Select(p => new[]
+        {
+            Escape.Terminal(p.Unbatched.Block), Escape.Terminal(p.Unbatched.AttackParams.Length > 0 ? $"{p.Unbatched.Attack}({p.Unbatched.AttackParams})" : p.Unbatched.Attack), Invariant($"{p.Unbatched.Seed}"),
+            Number(p.Unbatched.Psnr), Number(p.Batched.Psnr), Number(p.Batched.Psnr - p.Unbatched.Psnr),
+        }));
+        if (rows.Count > 1) AppendAligned(text, rows, 2);
+        var differences = pairs.Select(p => Math.Abs((p.Batched.Psnr ?? 0) - (p.Unbatched.Psnr ?? 0))).ToArray();
+        text.AppendLine(Invariant($"batched vs unbatched: {c.Unbatched.WallMs / 1000:F2} s unbatched, {c.Batched.WallMs / 1000:F2} s batched = {c.Speedup:F2}x end to end; ") +
+                        Invariant($"{pairs.Count} rows, status equal in {pairs.Count(p => p.Unbatched.Status == p.Batched.Status)}, ") +
+                        Invariant($"label metrics equal in {pairs.Count(p => SameLabels(p.Unbatched, p.Batched))}, ") +
+                        Invariant($"largest PSNR difference {(differences.Length > 0 ? differences.Max() : 0):F2} dB"));
+        return text.ToString();
+    }
+
+    /// <summary>Whether two rows recovered labels equally well: every label metric the same.</summary>
+    public static bool SameLabels(CellRow a, CellRow b) => a.LeAcc == b.LeAcc && a.LnAcc == b.LnAcc && a.IRec == b.IRec && a.Asr == b.Asr;
+
+    private static string Number(double? value) => value is { } v ? Invariant($"{v:F2}") : "-";
+
     /// <summary>Columns padded to a common width: the first <paramref name="left"/> left-aligned (names), the rest right-aligned (numbers).</summary>
     private static void AppendAligned(StringBuilder text, List<string[]> rows, int left)
     {
@@ -113,4 +151,18 @@ public static class MatrixBench
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A matrix timed with each reconstruction cell's seeds solved alone, then together.</summary>
+public sealed record BatchComparison(MatrixBenchResult Unbatched, MatrixBenchResult Batched)
+{
+    /// <summary>Unbatched wall time over batched wall time.</summary>
+    public double Speedup => Unbatched.WallMs / Batched.WallMs;
+
+    /// <summary>The rows of both runs paired by cell and seed, in the unbatched run's order.</summary>
+    public IReadOnlyList<(CellRow Unbatched, CellRow Batched)> Pairs()
+    {
+        var batched = Batched.Rows.ToDictionary(r => r.Key);
+        return Unbatched.Rows.Where(r => batched.ContainsKey(r.Key)).Select(r => (r, batched[r.Key])).ToArray();
+    }
 }

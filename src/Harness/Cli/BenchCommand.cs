@@ -44,18 +44,32 @@ internal static class BenchCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
         var every = new Option<int>("--memory-every") { Description = "sample memory every N cell runs (0: only at the end)", DefaultValueFactory = _ => 100 };
+        var noBatch = new Option<bool>("--no-batch") { Description = "solve each seed of a reconstruction cell alone, as `run --no-batch` does" };
+        var compare = new Option<bool>("--compare-batching")
+        {
+            Description = "time the matrix twice, each reconstruction cell's seeds solved alone and then together, and print the end-to-end ratio and the rows' PSNR differences",
+        };
         var command = new Command("matrix",
             "Time the cells of a matrix as `run` runs them, without writing results: cells per second and time per attack for each block and attack, " +
             "and peak memory (process RSS high-water, managed heap, GPU).")
         {
-            matrix, device, seeds, every,
+            matrix, device, seeds, every, noBatch, compare,
         };
         command.SetAction(parse =>
         {
             var spec = MatrixLoader.Load(parse.GetValue(matrix)!);
             if (parse.GetValue(seeds) is { } n)
                 spec = spec.WithSeeds(MatrixLoader.SeedCountProblem(n) is { } problem ? throw new InputException(problem) : n);
-            var result = MatrixBench.Run(spec, DeviceChoice.Resolve(parse.GetValue(device)!), Math.Max(0, parse.GetValue(every)));
+            var target = DeviceChoice.Resolve(parse.GetValue(device)!);
+            int memoryEvery = Math.Max(0, parse.GetValue(every));
+            if (parse.GetValue(compare))
+            {
+                if (parse.GetValue(noBatch)) throw new InputException("--compare-batching runs both modes, so --no-batch has no meaning beside it", "give one of them");
+                var comparison = MatrixBench.CompareBatching(spec, target, memoryEvery);
+                output.Write(MatrixBench.Table(comparison));
+                return comparison.Unbatched.Failed + comparison.Batched.Failed > 0 ? 1 : 0;
+            }
+            var result = MatrixBench.Run(spec, target, memoryEvery, batch: !parse.GetValue(noBatch));
             output.Write(MatrixBench.Table(result));
             return result.Failed > 0 ? 1 : 0;
         });

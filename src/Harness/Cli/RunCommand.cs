@@ -26,9 +26,13 @@ internal static class RunCommand
         {
             Description = $"run a matrix (or shard) of more than {Runner.ConfirmAbove:N0} cell runs (cells x seeds); above {Runner.MaxCellRuns:N0}, split it with --shard",
         };
+        var noBatch = new Option<bool>("--no-batch")
+        {
+            Description = "solve each seed of a reconstruction cell alone instead of all its seeds together (same rows within tolerance, slower; for comparisons)",
+        };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {
-            matrix, outDir, device, seeds, resume, shard, export, yes,
+            matrix, outDir, device, seeds, resume, shard, export, yes, noBatch,
         };
         // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
@@ -38,7 +42,8 @@ internal static class RunCommand
         command.SetAction(parse => new Runner(output, error).Run(
             new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir) is { } o ? PathArguments.OutputFolder(o, "--out") : null, parse.GetValue(device)!,
                 parse.GetValue(seeds), parse.GetValue(resume), parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null,
-                parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null, parse.GetValue(yes)),
+                parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null, parse.GetValue(yes),
+                Batch: !parse.GetValue(noBatch)),
             arguments));
         return command;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DefenseBench.Attacks.Common;
+using DefenseBench.Attacks.Reconstruction;
 using DefenseBench.Core.Attacks;
 using DefenseBench.Core.Components;
 using DefenseBench.Core.Defenses;
@@ -36,34 +37,122 @@ public static class CellExecutor
     {
         var described = Describe(cell, seed, device);
         using var scope = torch.NewDisposeScope();
+        return Guard(described, () =>
+        {
+            var attempt = Prepare(cell, seed, round, cleanUploads, device, sessionsAtRound);
+            long start = Stopwatch.GetTimestamp();
+            var outcome = attempt.Attack.Run(attempt.View, attempt.Context);
+            var attackTime = attempt.Crafting + Stopwatch.GetElapsedTime(start);
+            return Finish(attempt, described, outcome, attackTime, utility, exportFolder, scoring, imageFolder);
+        });
+    }
+
+    /// <summary>
+    /// One reconstruction cell on the victims of several seeds, its attack solving every seed's view in one call
+    /// (<see cref="ReconstructionAttack.RunMany"/>; the engine's caps split a large set): a row per seed, in the order given,
+    /// each what <see cref="Execute"/> gives that seed within the engine's numerical tolerance. A seed whose preparation or
+    /// view fails gets that failure in its own row only; when the batched call fails as a whole, every seed is run alone,
+    /// so the failure lands in the rows of the seeds that cause it. attack_ms of a batched row is the batch's attack time
+    /// divided evenly between its seeds (README.md, "The CSV contract").
+    /// </summary>
+    public static CellRow[] ExecuteMany(Cell cell, IReadOnlyList<SeedVictims> seeds, Device device, UtilityCache? utility = null,
+        string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null) =>
+        ExecuteMany(cell, seeds, device, (attack, runs) => attack.RunMany(runs), utility, exportFolder, scoring, imageFolder);
+
+    /// <param name="solve">the batched attack call (tests replace it to make one view, or the whole call, fail)</param>
+    internal static CellRow[] ExecuteMany(Cell cell, IReadOnlyList<SeedVictims> seeds, Device device,
+        Func<ReconstructionAttack, IReadOnlyList<(ServerView, AttackContext)>, IReadOnlyList<ViewOutcome>> solve, UtilityCache? utility = null,
+        string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        var rows = new CellRow[seeds.Count];
+        var prepared = new List<(int Index, Attempt Attempt)>();
+        for (int i = 0; i < seeds.Count; i++)
+        {
+            var (seed, round, clean) = seeds[i];
+            Attempt? attempt = null;
+            // The described row stands until the seed's outcome is scored; a failure to prepare replaces it now.
+            var described = Describe(cell, seed, device);
+            rows[i] = Guard(described, () =>
+            {
+                attempt = Prepare(cell, seed, round, clean, device, null);
+                return described;
+            });
+            if (attempt != null) prepared.Add((i, attempt));
+        }
+        if (prepared.Count == 0) return rows;
+        var attack = prepared[0].Attempt.Attack as ReconstructionAttack
+                     ?? throw new InvalidOperationException($"{cell.Attack.Id} is not a reconstruction attack: its seeds run one by one");
+        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<ViewOutcome> outcomes;
         try
         {
-            var pipeline = cell.Defense.Create();
-            var attack = cell.Attack.Create();
-            var clock = new Stopwatch();
-            var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
-            var (sent, computed) = ClientUploads(attack, cell, round, cleanUploads, pipeline.LocalGradient(defenseRng), clock);
-            using var sessions = sessionsAtRound?.Invoke() ?? pipeline.OpenSessions(round.Clients.Count);
-            var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng,
-                new UploadOrigin(k, cell.Round, round.Clients[k].BatchSize, round.Spec.Protocol))).ToArray();
-            var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
-            if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
-                throw new NotApplicableException($"{cell.Attack.Exec?.Canonical ?? attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
-            // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
-            // in their defence are paired comparisons.
-            var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Stream),
-                new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round, view.Contributors));
-            clock.Start();
-            var outcome = attack.Run(view, context);
-            clock.Stop();
-            if (exportFolder != null && attack is LabelAttack labelAttack)
-                UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
-            var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = clock.Elapsed.TotalMilliseconds }, outcome, round,
-                scoring ?? new ScoringOptions(), view.Contributors);
-            if (imageFolder != null && images.Count > 0)
-                ReconstructionGrid.Save(Path.Combine(imageFolder, RunFolder.GridFileName(cell.Id, seed)), images);
-            row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
-            return Costs(row, cell, pipeline, round, utility);
+            outcomes = solve(attack, prepared.Select(p => (p.Attempt.View, p.Attempt.Context)).ToArray());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The attack's streams were drawn from; each seed starts again from its own, as a run without batching would.
+            foreach (var (i, _) in prepared)
+                rows[i] = Execute(cell, seeds[i].Seed, seeds[i].Round, seeds[i].CleanUploads, device, utility, exportFolder, scoring, imageFolder);
+            return rows;
+        }
+        var share = Stopwatch.GetElapsedTime(start) / prepared.Count;
+        for (int j = 0; j < prepared.Count; j++)
+        {
+            var (i, attempt) = prepared[j];
+            var described = rows[i];
+            rows[i] = Guard(described, () => Finish(attempt, described, outcomes[j].Get(), attempt.Crafting + share, utility, exportFolder, scoring, imageFolder));
+        }
+        return rows;
+    }
+
+    /// <summary>What the attack of one cell and seed faces: the uploads after the defence, the server view, the attack's context.</summary>
+    private sealed record Attempt(Cell Cell, int Seed, VictimRound Round, DefensePipeline Pipeline, IAttack Attack, Update[] Uploads, ServerView View,
+        AttackContext Context, TimeSpan Crafting);
+
+    /// <summary>The clients' uploads, the client-side defences and aggregation into the server view, up to the attack.</summary>
+    private static Attempt Prepare(Cell cell, int seed, VictimRound round, IReadOnlyList<Update> cleanUploads, Device device,
+        Func<PipelineSessions>? sessionsAtRound)
+    {
+        var pipeline = cell.Defense.Create();
+        var attack = cell.Attack.Create();
+        var clock = new Stopwatch();
+        var defenseRng = Rng.For(round.Seed, "defense", cell.Defense.Canonical);
+        var (sent, computed) = ClientUploads(attack, cell, round, cleanUploads, pipeline.LocalGradient(defenseRng), clock);
+        using var sessions = sessionsAtRound?.Invoke() ?? pipeline.OpenSessions(round.Clients.Count);
+        var uploads = computed.Select((u, k) => sessions.Apply(k, u, defenseRng,
+            new UploadOrigin(k, cell.Round, round.Clients[k].BatchSize, round.Spec.Protocol))).ToArray();
+        var view = pipeline.View(round.Model, uploads, round.Info, defenseRng, sent);
+        if (attack.Needs.HasFlag(AttackNeeds.IndividualUpdates) && !view.SeesIndividualUpdates)
+            throw new NotApplicableException($"{cell.Attack.Exec?.Canonical ?? attack.Id} needs individual uploads and {cell.Defense.Canonical} shows the server only their aggregate");
+        // The attack's stream depends on the attack and the victims, not on the defence, so cells that differ only
+        // in their defence are paired comparisons.
+        var context = new AttackContext(device, Rng.For(round.Seed, "attack", cell.Attack.Stream),
+            new DatasetAuxiliary(round.Dataset, round.Spec.NumClasses), KnownClasses(attack, round, view.Contributors));
+        return new Attempt(cell, seed, round, pipeline, attack, uploads, view, context, clock.Elapsed);
+    }
+
+    /// <summary>The attack's outcome scored, its pictures and exported layers written, bytes on the wire, utility and ε.</summary>
+    private static CellRow Finish(Attempt attempt, CellRow described, AttackOutcome outcome, TimeSpan attackTime, UtilityCache? utility,
+        string? exportFolder, ScoringOptions? scoring, string? imageFolder)
+    {
+        var (cell, seed, round, pipeline, attack, uploads, view, context, _) = attempt;
+        if (exportFolder != null && attack is LabelAttack labelAttack)
+            UpdateExport.Write(exportFolder, cell, seed, labelAttack, view, context, outcome);
+        var (row, images) = Scoring.Score(described with { Status = CellRow.Ok, AttackMs = attackTime.TotalMilliseconds }, outcome, round,
+            scoring ?? new ScoringOptions(), view.Contributors);
+        if (imageFolder != null && images.Count > 0)
+            ReconstructionGrid.Save(Path.Combine(imageFolder, RunFolder.GridFileName(cell.Id, seed)), images);
+        row = row with { WireBytes = uploads.Average(u => (double)WireSize.Bytes(u, pipeline, uploads.Length)) };
+        return Costs(row, cell, pipeline, round, utility);
+    }
+
+    /// <summary>The row <paramref name="body"/> makes, or the row of its failure: not-applicable with the reason, or failed.</summary>
+    private static CellRow Guard(CellRow described, Func<CellRow> body)
+    {
+        try
+        {
+            return body();
         }
         catch (NotApplicableException e)
         {

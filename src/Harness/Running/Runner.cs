@@ -13,12 +13,13 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
-    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false);
+    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false, bool Batch = true);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
-/// once and shared by every defence and attack of that scenario; rows appended and flushed as cells finish; plots at
-/// the end. A crash in one cell becomes its row; the run goes on.
+/// once and shared by every defence and attack of that scenario, and a reconstruction cell's seeds solved together
+/// (unless <see cref="RunOptions.Batch"/> is off); rows appended and flushed as cells finish; plots at the end. A crash
+/// in one cell becomes its row; the run goes on.
 /// </summary>
 public sealed class Runner(TextWriter output, TextWriter log)
 {
@@ -88,12 +89,12 @@ public sealed class Runner(TextWriter output, TextWriter log)
         using (var utility = new UtilityCache(device, log))
         {
             var trainer = new RoundTrainer(log);
-            foreach (var (group, seed) in Plan(cells, matrix.Seeds))
-                RunGroup(group, seed, device, done, (cell, row) =>
+            foreach (var group in Groups(cells))
+                RunGroup(group, matrix.Seeds, device, done, (cell, row) =>
                 {
                     appender.Write(row);
-                    progress.Report(Label(cell, seed), row.Status, row.AttackMs);
-                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images, trainer);
+                    progress.Report(Label(cell, row.Seed), row.Status, row.AttackMs);
+                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images, trainer, options.Batch);
         }
 
         var rows = RowOrder.Canonical(ResultsFolder.ReadCells(cellsPath, mayBeEmpty: true), matrix.Cells.Select(c => c.Id).ToArray());
@@ -148,57 +149,102 @@ public sealed class Runner(TextWriter output, TextWriter log)
 
     /// <summary>The order cells run in: grouped by scenario (victims built once per group and seed), then by seed.</summary>
     internal static IEnumerable<(Cell[] Cells, int Seed)> Plan(IReadOnlyList<Cell> cells, IReadOnlyList<int> seeds) =>
-        cells.GroupBy(c => c.Scenario.Canonical).SelectMany(group => seeds.Select(seed => (group.ToArray(), seed)));
+        Groups(cells).SelectMany(group => seeds.Select(seed => (group, seed)));
 
-    /// <summary>
-    /// Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>. Cells at
-    /// round 0 run first, in order; then, defence by defence, the cells at later rounds run on one training under that
-    /// defence, carried on from round to round in ascending order (<see cref="RoundTrainer"/>), so every attack of a
-    /// (scenario, seed, defence, round) shares one trained state and a sweep over rounds trains once up to its largest.
-    /// </summary>
+    /// <summary>The cells grouped by scenario, in the order their first cell comes.</summary>
+    internal static IEnumerable<Cell[]> Groups(IReadOnlyList<Cell> cells) => cells.GroupBy(c => c.Scenario.Canonical).Select(group => group.ToArray());
+
+    /// <summary>Runs the cells of one scenario for one seed on shared victims, skipping those in <paramref name="done"/>.</summary>
     internal static void RunGroup(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
         UtilityCache? utility = null, string? exportFolder = null, ScoringOptions? scoring = null, string? imageFolder = null,
-        RoundTrainer? trainer = null)
+        RoundTrainer? trainer = null) =>
+        RunGroup(cells, [seed], device, done, finished, utility, exportFolder, scoring, imageFolder, trainer, batch: false);
+
+    /// <summary>
+    /// Runs the cells of one scenario for <paramref name="seeds"/>, skipping the cell runs in <paramref name="done"/>.
+    /// Each seed's victims (model, private batches, clean uploads) are built once and shared by every defence and attack.
+    /// With <paramref name="batch"/>, a reconstruction cell at round 0 solves its pending seeds together
+    /// (<see cref="CellExecutor.ExecuteMany"/>): the victims of up to <see cref="SeedVictims.MaxBatch"/> seeds and
+    /// <see cref="SeedVictims.MaxBatchBytes"/> are held at once, and the group runs batch by batch. Otherwise one seed at a
+    /// time. Per seed, the cells at round 0 run first, in order; then, defence by defence, the cells at later rounds run
+    /// on one training under that defence, carried on from round to round in ascending order (<see cref="RoundTrainer"/>),
+    /// so every attack of a (scenario, seed, defence, round) shares one trained state and a sweep over rounds trains once
+    /// up to its largest.
+    /// </summary>
+    internal static void RunGroup(Cell[] cells, IReadOnlyList<int> seeds, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished,
+        UtilityCache? utility, string? exportFolder, ScoringOptions? scoring, string? imageFolder, RoundTrainer? trainer, bool batch)
     {
-        var pending = cells.Where(c => !done.Contains((c.Id, seed))).ToArray();
-        if (pending.Length == 0) return;
-        using var scope = torch.NewDisposeScope();
-        VictimRound round;
-        IReadOnlyList<Update> clean;
+        var pending = seeds.Where(seed => cells.Any(c => !done.Contains((c.Id, seed)))).ToArray();
+        var batched = cells.Where(c => batch && SeedVictims.Batches(c)).Select(c => c.Id).ToHashSet();
+        int most = batched.Count > 0 ? SeedVictims.MaxBatch : 1;
+        trainer ??= new RoundTrainer();
+        for (int next = 0; next < pending.Length;)
+        {
+            using var scope = torch.NewDisposeScope();
+            var victims = new List<SeedVictims>();
+            long bytes = 0;
+            while (next < pending.Length && victims.Count < most && bytes < SeedVictims.MaxBatchBytes)
+            {
+                int seed = pending[next++];
+                if (Victims(cells, seed, device, done, finished) is not { } built) continue;
+                victims.Add(built);
+                bytes += built.Bytes;
+            }
+            foreach (var cell in cells.Where(c => c.Round == 0))
+            {
+                var todo = victims.Where(v => !done.Contains((cell.Id, v.Seed))).ToArray();
+                var rows = todo.Length > 1 && batched.Contains(cell.Id)
+                    ? CellExecutor.ExecuteMany(cell, todo, device, utility, exportFolder, scoring, imageFolder)
+                    : todo.Select(v => CellExecutor.Execute(cell, v.Seed, v.Round, v.CleanUploads, device, utility, exportFolder, scoring, imageFolder)).ToArray();
+                foreach (var row in rows) finished(cell, row);
+            }
+            foreach (var v in victims)
+                LaterRounds(cells.Where(c => c.Round > 0 && !done.Contains((c.Id, v.Seed))).ToArray(), v, device, finished, utility, exportFolder,
+                    scoring, imageFolder, trainer);
+        }
+    }
+
+    /// <summary>The victims of <paramref name="seed"/>, or null when building them failed (then every pending cell of the seed has its failed row).</summary>
+    private static SeedVictims? Victims(Cell[] cells, int seed, Device device, IReadOnlySet<(string, int)> done, Action<Cell, CellRow> finished)
+    {
         try
         {
-            var spec = pending[0].Scenario;
-            round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset, SyntheticClasses(spec)), seed, device);
-            clean = round.Uploads();
+            var spec = cells[0].Scenario;
+            var round = VictimRound.Create(spec, DatasetCatalog.Open(spec.Dataset, SyntheticClasses(spec)), seed, device);
+            return new SeedVictims(seed, round, round.Uploads());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            foreach (var cell in pending) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
-            return;
+            foreach (var cell in cells.Where(c => !done.Contains((c.Id, seed)))) finished(cell, CellExecutor.Failed(CellExecutor.Describe(cell, seed, device), e));
+            return null;
         }
-        foreach (var cell in pending.Where(c => c.Round == 0))
-            finished(cell, CellExecutor.Execute(cell, seed, round, clean, device, utility, exportFolder, scoring, imageFolder));
-        trainer ??= new RoundTrainer();
-        foreach (var defence in pending.Where(c => c.Round > 0).GroupBy(c => c.Defense.Canonical))
+    }
+
+    /// <summary>The cells of one seed at rounds after 0, defence by defence, each defence's training carried on from round to round.</summary>
+    private static void LaterRounds(Cell[] pending, SeedVictims victims, Device device, Action<Cell, CellRow> finished, UtilityCache? utility,
+        string? exportFolder, ScoringOptions? scoring, string? imageFolder, RoundTrainer trainer)
+    {
+        int seed = victims.Seed;
+        foreach (var defence in pending.GroupBy(c => c.Defense.Canonical))
         {
             using var defenceScope = torch.NewDisposeScope();
             TrainedRound? training = null;
             Exception? failure = null;
             try
             {
-                training = trainer.Start(round, defence.First().Defense.Create());
+                training = trainer.Start(victims.Round, defence.First().Defense.Create());
                 foreach (var atRound in defence.GroupBy(c => c.Round).OrderBy(g => g.Key))
                 {
                     using var roundScope = torch.NewDisposeScope();
-                    VictimRound? victims = null;
+                    VictimRound? trained = null;
                     IReadOnlyList<Update>? uploads = null;
                     if (failure == null)
                     {
                         try
                         {
                             trainer.Advance(training, atRound.Key, defence.Key);
-                            victims = training.Victims;
-                            uploads = victims.Uploads();
+                            trained = training.Victims;
+                            uploads = trained.Uploads();
                         }
                         catch (Exception e) when (e is not OutOfMemoryException)
                         {
@@ -208,7 +254,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
                     foreach (var cell in atRound)
                         finished(cell, failure != null
                             ? TrainingFailed(CellExecutor.Describe(cell, seed, device), failure)
-                            : CellExecutor.Execute(cell, seed, victims!, uploads!, device, utility, exportFolder, scoring, imageFolder, training.ForkSessions));
+                            : CellExecutor.Execute(cell, seed, trained!, uploads!, device, utility, exportFolder, scoring, imageFolder, training.ForkSessions));
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException && training == null)

@@ -36,5 +36,46 @@ public sealed class MatrixBenchTests : IDisposable
         Assert.Equal([4, 8, 12, 16], samples);
     }
 
+    private const string Reconstruction = """
+        name: tiny-recon
+        seeds: 3
+        blocks:
+          - name: dlg-b1
+            dataset: synthetic-mnist
+            model: dlg-lenet
+            batch_size: 1
+            attacks: [{dlg: {iterations: 2, restarts: 2}}]
+            defenses: [none]
+        """;
+
+    [Fact]
+    public void Bench_matrix_times_a_reconstruction_matrix_batched_and_unbatched_and_prints_the_ratio_and_psnr_differences()
+    {
+        string matrix = _temp.Write("recon.yaml", Reconstruction);
+
+        var bench = InProcess.Expect(0, "bench", "matrix", matrix, "--device", "cpu", "--compare-batching");
+
+        string text = bench.Stdout;
+        Assert.Matches(@"(?m)^tiny-recon on cpu \(--no-batch\): 3 cell runs in \d+\.\d\d s", text);
+        Assert.Matches(@"(?m)^tiny-recon on cpu: 3 cell runs in \d+\.\d\d s", text);
+        var seeds = Regex.Matches(text, @"(?m)^dlg-b1 +dlg\(\S+\) +(\d) +(\d+\.\d\d) +(\d+\.\d\d) +(-?\d+\.\d\d)$");
+        Assert.Equal(["0", "1", "2"], seeds.Select(m => m.Groups[1].Value));
+        Assert.All(seeds, m => Assert.True(Math.Abs(double.Parse(m.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture)) <= 0.5, m.Value));
+        var summary = Regex.Match(text, @"(?m)^batched vs unbatched: (\d+\.\d\d) s unbatched, (\d+\.\d\d) s batched = (\d+\.\d\d)x end to end; 3 rows, status equal in 3, label metrics equal in 3, largest PSNR difference (\d+\.\d\d) dB$");
+        Assert.True(summary.Success, text);
+        double Read(int group) => double.Parse(summary.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(Read(1) / Read(2), Read(3), 0.05 * Read(3) + 0.01);
+    }
+
+    [Fact]
+    public void Bench_matrix_refuses_no_batch_beside_compare_batching()
+    {
+        string matrix = _temp.Write("recon.yaml", Reconstruction);
+
+        var bench = InProcess.Expect(2, "bench", "matrix", matrix, "--device", "cpu", "--compare-batching", "--no-batch");
+
+        Assert.Contains("--compare-batching", bench.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _temp.Dispose();
 }
