@@ -82,7 +82,10 @@ public static class ImpactEstimator
         foreach (var (label, images) in batches)
         {
             using var scope = torch.NewDisposeScope();
-            var target = torch.full(images.shape[0], label, dtype: ScalarType.Int64, device: images.device);
+            // Explicit Scalars kept alive by `using` here and below: an implicit one may be finalised while libtorch still
+            // reads it, which fails a cell under load with "Unknown scalar type" (as PerExampleGradients explains).
+            using var fill = ((long)label).ToScalar();
+            var target = torch.full(images.shape[0], fill, dtype: ScalarType.Int64, device: images.device);
             var grad = BatchGradient(model, images, target, fc, defense);
             // Accumulated on the device: a host read per batch would synchronise n·C times.
             sums[label].add_(grad.sum(1));
@@ -107,7 +110,8 @@ public static class ImpactEstimator
             var perExample = PerExampleGradients.Compute(model, parameters, new Batch(images, target))
                 .Aggregate((a, b) => a.Zip(b, (x, y) => torch.cat([x, y], 0)).ToArray());
             var factors = PerExampleGradients.ClipFactors(perExample, clip);
-            grads = perExample.Select(g => torch.tensordot(factors, g, [0], [0]) / images.shape[0]).ToArray();
+            using var count = ((double)images.shape[0]).ToScalar();
+            grads = perExample.Select(g => torch.tensordot(factors, g, [0], [0]).div_(count)).ToArray();
         }
         else
             grads = torch.autograd.grad([functional.cross_entropy(model.forward(images), target)], parameters).ToArray();
@@ -118,6 +122,8 @@ public static class ImpactEstimator
         var mask = TopKSelection.KeepMask(torch.cat(grads.Select(g => g.flatten()).ToArray(), 0), keep).narrow(0, offset, gradient.numel());
         return gradient * mask.view_as(gradient);
     }
+
+    private static readonly Scalar One = 1.0.ToScalar();
 
     /// <summary>The same A from one gradient-free forward pass per chunk of weighted samples; one host read at the end.</summary>
     public static double[,] ClassSumsClosedForm(Classifier model, IEnumerable<WeightedSamples> chunks, EstimationDefense? defense = null)
@@ -141,7 +147,7 @@ public static class ImpactEstimator
                 var p = functional.softmax(model.Fc.forward(embedding), 1).to(ScalarType.Float64);
                 var oneHot = functional.one_hot(classes, c).to(ScalarType.Float64);
                 var contribution = (p - oneHot) * (weights * embedding.to(ScalarType.Float64).sum(1)).unsqueeze(1);
-                sums.index_add_(0, classes, contribution, 1.0);
+                sums.index_add_(0, classes, contribution, One);
             }
         }
         return ToHost(sums);
