@@ -21,7 +21,7 @@ public sealed record BenchLine(string Block, string Attack, int Runs, double Wal
 /// <summary>Memory after a number of cell runs: resident now and its high-water mark, the managed heap, the GPU (driver's view).</summary>
 public sealed record MemoryPoint(int CellRuns, long? ResidentBytes, long? PeakResidentBytes, long ManagedBytes, long? GpuBytes);
 
-/// <param name="Batched">whether a reconstruction cell's seeds were solved together, as `run` does unless given --no-batch</param>
+/// <param name="Batched">whether a reconstruction cell's seeds were solved together, as `run --batch-seeds` does</param>
 /// <param name="Rows">the rows the cell runs gave, as `run` would write them</param>
 public sealed record MatrixBenchResult(string Matrix, string Device, bool Batched, int CellRuns, int Failed, double WallMs, IReadOnlyList<BenchLine> Lines,
     IReadOnlyList<MemoryPoint> Memory, long PeakManagedBytes, long? PeakGpuBytes, IReadOnlyList<CellRow> Rows);
@@ -89,7 +89,7 @@ public static class MatrixBench
     public static string Table(MatrixBenchResult r)
     {
         var text = new StringBuilder();
-        text.AppendLine(Invariant($"{r.Matrix} on {r.Device}{(r.Batched ? "" : " (--no-batch)")}: {r.CellRuns} cell runs in {r.WallMs / 1000:F2} s = {r.CellRuns / (r.WallMs / 1000):F1} cells/s ({r.Failed} failed)"));
+        text.AppendLine(Invariant($"{r.Matrix} on {r.Device}{(r.Batched ? " (--batch-seeds)" : "")}: {r.CellRuns} cell runs in {r.WallMs / 1000:F2} s = {r.CellRuns / (r.WallMs / 1000):F1} cells/s ({r.Failed} failed)"));
         var rows = new List<string[]> { new[] { "block", "attack", "runs", "wall_s", "cells/s", "attack_ms_median", "attack_ms_mean" } };
         rows.AddRange(r.Lines.Select(l => new[]
         {
@@ -110,8 +110,8 @@ public static class MatrixBench
     }
 
     /// <summary>
-    /// The matrix timed twice, each seed of a reconstruction cell solved alone and then all together (`run --no-batch`
-    /// against `run`), the same cells and seeds each time.
+    /// The matrix timed twice, each seed of a reconstruction cell solved alone and then all together (`run`
+    /// against `run --batch-seeds`), the same cells and seeds each time.
     /// </summary>
     public static BatchComparison CompareBatching(MatrixSpec matrix, Device device, int memoryEvery) =>
         new(Run(matrix, device, memoryEvery, batch: false), Run(matrix, device, memoryEvery, batch: true));

@@ -44,7 +44,7 @@ internal static class BenchCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
         var every = new Option<int>("--memory-every") { Description = "sample memory every N cell runs (0: only at the end)", DefaultValueFactory = _ => 100 };
-        var noBatch = new Option<bool>("--no-batch") { Description = "solve each seed of a reconstruction cell alone, as `run --no-batch` does" };
+        var batchSeeds = new Option<bool>("--batch-seeds") { Description = "solve all seeds of a reconstruction cell together, as `run --batch-seeds` does" };
         var compare = new Option<bool>("--compare-batching")
         {
             Description = "time the matrix twice, each reconstruction cell's seeds solved alone and then together, and print the end-to-end ratio and the rows' PSNR differences",
@@ -53,7 +53,7 @@ internal static class BenchCommand
             "Time the cells of a matrix as `run` runs them, without writing results: cells per second and time per attack for each block and attack, " +
             "and peak memory (process RSS high-water, managed heap, GPU).")
         {
-            matrix, device, seeds, every, noBatch, compare,
+            matrix, device, seeds, every, batchSeeds, compare,
         };
         command.SetAction(parse =>
         {
@@ -64,12 +64,12 @@ internal static class BenchCommand
             int memoryEvery = Math.Max(0, parse.GetValue(every));
             if (parse.GetValue(compare))
             {
-                if (parse.GetValue(noBatch)) throw new InputException("--compare-batching runs both modes, so --no-batch has no meaning beside it", "give one of them");
+                if (parse.GetValue(batchSeeds)) throw new InputException("--compare-batching runs both modes, so --batch-seeds has no meaning beside it", "give one of them");
                 var comparison = MatrixBench.CompareBatching(spec, target, memoryEvery);
                 output.Write(MatrixBench.Table(comparison));
                 return comparison.Unbatched.Failed + comparison.Batched.Failed > 0 ? 1 : 0;
             }
-            var result = MatrixBench.Run(spec, target, memoryEvery, batch: !parse.GetValue(noBatch));
+            var result = MatrixBench.Run(spec, target, memoryEvery, batch: parse.GetValue(batchSeeds));
             output.Write(MatrixBench.Table(result));
             return result.Failed > 0 ? 1 : 0;
         });

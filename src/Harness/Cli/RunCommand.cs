@@ -26,13 +26,13 @@ internal static class RunCommand
         {
             Description = $"run a matrix (or shard) of more than {Runner.ConfirmAbove:N0} cell runs (cells x seeds); above {Runner.MaxCellRuns:N0}, split it with --shard",
         };
-        var noBatch = new Option<bool>("--no-batch")
+        var batchSeeds = new Option<bool>("--batch-seeds")
         {
-            Description = "solve each seed of a reconstruction cell alone instead of all its seeds together (same rows within tolerance, slower; for comparisons)",
+            Description = "solve all seeds of a reconstruction cell together instead of each alone (same rows within tolerance; on a CPU often slower, see README)",
         };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {
-            matrix, outDir, device, seeds, resume, shard, export, yes, noBatch,
+            matrix, outDir, device, seeds, resume, shard, export, yes, batchSeeds,
         };
         // Checks the token, not the parsed value: a value that is not a number is the parser's own error.
         seeds.Validators.Add(r =>
@@ -43,7 +43,7 @@ internal static class RunCommand
             new RunOptions(parse.GetValue(matrix)!, parse.GetValue(outDir) is { } o ? PathArguments.OutputFolder(o, "--out") : null, parse.GetValue(device)!,
                 parse.GetValue(seeds), parse.GetValue(resume), parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : null,
                 parse.GetValue(export) is { } e ? PathArguments.OutputFolder(e, "--export-updates") : null, parse.GetValue(yes),
-                Batch: !parse.GetValue(noBatch)),
+                Batch: parse.GetValue(batchSeeds)),
             arguments));
         return command;
     }

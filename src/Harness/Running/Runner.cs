@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
-    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false, bool Batch = true);
+    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false, bool Batch = false);
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built

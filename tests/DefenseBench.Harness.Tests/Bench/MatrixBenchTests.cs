@@ -56,8 +56,8 @@ public sealed class MatrixBenchTests : IDisposable
         var bench = InProcess.Expect(0, "bench", "matrix", matrix, "--device", "cpu", "--compare-batching");
 
         string text = bench.Stdout;
-        Assert.Matches(@"(?m)^tiny-recon on cpu \(--no-batch\): 3 cell runs in \d+\.\d\d s", text);
         Assert.Matches(@"(?m)^tiny-recon on cpu: 3 cell runs in \d+\.\d\d s", text);
+        Assert.Matches(@"(?m)^tiny-recon on cpu \(--batch-seeds\): 3 cell runs in \d+\.\d\d s", text);
         var seeds = Regex.Matches(text, @"(?m)^dlg-b1 +dlg\(\S+\) +(\d) +(\d+\.\d\d) +(\d+\.\d\d) +(-?\d+\.\d\d)$");
         Assert.Equal(["0", "1", "2"], seeds.Select(m => m.Groups[1].Value));
         Assert.All(seeds, m => Assert.True(Math.Abs(double.Parse(m.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture)) <= 0.5, m.Value));
@@ -68,11 +68,11 @@ public sealed class MatrixBenchTests : IDisposable
     }
 
     [Fact]
-    public void Bench_matrix_refuses_no_batch_beside_compare_batching()
+    public void Bench_matrix_refuses_batch_seeds_beside_compare_batching()
     {
         string matrix = _temp.Write("recon.yaml", Reconstruction);
 
-        var bench = InProcess.Expect(2, "bench", "matrix", matrix, "--device", "cpu", "--compare-batching", "--no-batch");
+        var bench = InProcess.Expect(2, "bench", "matrix", matrix, "--device", "cpu", "--compare-batching", "--batch-seeds");
 
         Assert.Contains("--compare-batching", bench.Stderr, StringComparison.Ordinal);
     }

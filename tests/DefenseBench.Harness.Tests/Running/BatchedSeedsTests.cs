@@ -54,8 +54,8 @@ public sealed class BatchedSeedsTests : IDisposable
     {
         string matrix = _temp.Write("m.yaml", Matrix);
 
-        InProcess.Expect(0, "run", matrix, "--out", _temp["alone"], "--device", "cpu", "--no-batch");
-        InProcess.Expect(0, "run", matrix, "--out", _temp["batched"], "--device", "cpu");
+        InProcess.Expect(0, "run", matrix, "--out", _temp["alone"], "--device", "cpu");
+        InProcess.Expect(0, "run", matrix, "--out", _temp["batched"], "--device", "cpu", "--batch-seeds");
 
         var alone = Rows(_temp["alone"]);
         var batched = Rows(_temp["batched"]);
@@ -75,7 +75,7 @@ public sealed class BatchedSeedsTests : IDisposable
     public void Resume_in_the_middle_of_a_batched_cell_runs_only_its_missing_seeds()
     {
         string matrix = _temp.Write("m.yaml", Matrix);
-        InProcess.Expect(0, "run", matrix, "--out", _temp["whole"], "--device", "cpu");
+        InProcess.Expect(0, "run", matrix, "--out", _temp["whole"], "--device", "cpu", "--batch-seeds");
         var whole = Rows(_temp["whole"]);
         // Keep seed 0 of the first DLG cell and every other cell; seeds 1 and 2 of that cell are left to the resumed run.
         string cut = whole.First(r => r.Attack == "dlg").CellId;
@@ -84,7 +84,7 @@ public sealed class BatchedSeedsTests : IDisposable
         foreach (string file in Directory.GetFiles(_temp["whole"])) File.Copy(file, Path.Combine(_temp["resumed"], Path.GetFileName(file)));
         CellsCsv.Write(Path.Combine(_temp["resumed"], CellsCsv.FileName), kept);
 
-        InProcess.Expect(0, "run", matrix, "--out", _temp["resumed"], "--device", "cpu", "--resume");
+        InProcess.Expect(0, "run", matrix, "--out", _temp["resumed"], "--device", "cpu", "--resume", "--batch-seeds");
 
         var resumed = Rows(_temp["resumed"]);
         AssertSameWithinTolerance(MatrixLoader.Load(matrix), whole, resumed);
