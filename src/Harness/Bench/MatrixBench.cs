@@ -35,7 +35,7 @@ public sealed record MatrixBenchResult(string Matrix, string Device, bool Batche
 /// </summary>
 public static class MatrixBench
 {
-    public static MatrixBenchResult Run(MatrixSpec matrix, Device device, int memoryEvery, bool batch = true)
+    public static MatrixBenchResult Run(MatrixSpec matrix, Device device, int memoryEvery, bool batch = false)
     {
         var none = new HashSet<(string, int)>();
         // Utility trainings are cached per setting as in `run`, so each is timed once, in the first cell that asks for it.

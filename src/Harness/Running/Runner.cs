@@ -17,8 +17,8 @@ public sealed record RunOptions(string MatrixPath, string? OutDir = null, string
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
-/// once and shared by every defence and attack of that scenario, and a reconstruction cell's seeds solved together
-/// (unless <see cref="RunOptions.Batch"/> is off); rows appended and flushed as cells finish; plots at the end. A crash
+/// once and shared by every defence and attack of that scenario (with <see cref="RunOptions.Batch"/>, `run --batch-seeds`,
+/// a reconstruction cell's seeds solved together); rows appended and flushed as cells finish; plots at the end. A crash
 /// in one cell becomes its row; the run goes on.
 /// </summary>
 public sealed class Runner(TextWriter output, TextWriter log)
