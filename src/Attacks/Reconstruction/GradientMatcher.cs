@@ -1,5 +1,6 @@
 using DefenseBench.Core.Data;
 using DefenseBench.Core.Models;
+using DefenseBench.Core.Native;
 using DefenseBench.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,7 +39,12 @@ public sealed record MatchSettings(MatchOptimizer Optimizer, double LearningRate
 public sealed class MatchClock
 {
     public TimeSpan Autograd { get; set; }
+
+    /// <summary>Closure evaluations of whole sets.</summary>
     public int Evaluations { get; set; }
+
+    /// <summary>Problems whose dummy gradients those evaluations computed (a set's stopped problems are skipped).</summary>
+    public long ProblemEvaluations { get; set; }
 }
 
 /// <summary>The best run's reconstruction: one pixel array per image, a label per image, its final D and the runs' counts.</summary>
@@ -61,6 +67,14 @@ public delegate MatchObjective ObjectiveFactory(IReadOnlyList<Tensor> targets, i
 /// </summary>
 public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = null)
 {
+    /// <summary>
+    /// On the CPU, a set with fewer dummy values than this (problems × B × pixels) runs on one intra-op thread. Measured
+    /// with DLG on the DLG LeNet (MNIST, L-BFGS, a 2-core machine, docs/attacks.md): one thread against two gave 17.0
+    /// against 11.1 steps/s for one image, 42 against 27 problem-steps/s for 3 images (one seed's restarts) and 8.2
+    /// against 6.0 for one batch of 4; from 8 images (6,272 values) on, two threads were faster (62 against 48).
+    /// </summary>
+    public const int SingleThreadValues = 4096;
+
     // L-BFGS reads its loss on the host every step anyway; Adam's steps are cheap, so it is checked less often.
     private int CheckEvery => settings.Optimizer == MatchOptimizer.Lbfgs ? 1 : 25;
 
@@ -101,6 +115,7 @@ public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = 
     {
         using var scope = torch.NewDisposeScope();
         var set = new ProblemSet(problems, batchSize, shape, objective, clock, settings.Stack);
+        using var threads = set.Inputs.device_type == DeviceType.CPU && set.Inputs.numel() < SingleThreadValues ? IntraOpThreads.AtMost(1) : null;
         var run = new Run(set.Count);
         // Scalars of the objective (DLM's k) may stay frozen at their start for a warm-up, then join the dummies.
         int frozen = Math.Min(objective.FrozenSteps, settings.Iterations);
@@ -144,10 +159,10 @@ public sealed class GradientMatcher(MatchSettings settings, MatchClock? clock = 
             if (lbfgs != null)
             {
                 Array.Copy(run.Diverged, lbfgs.Frozen, set.Count);
-                loss = lbfgs.Step(() =>
+                loss = lbfgs.Step(stepping =>
                 {
                     foreach (var t in tensors) t.grad?.zero_();
-                    return set.Evaluate(tensors);
+                    return set.Evaluate(tensors, only: stepping);
                 });
             }
             else

@@ -33,6 +33,9 @@ public sealed class ProblemSet
     // Stacked mode: every parameter of every problem's model, [P, ...] by name, a leaf of its own for the dummy gradient.
     private readonly Dictionary<string, Tensor>? _stacked;
     private readonly Tensor[][] _perProblem;
+    // Kept alive by the class: `a + b` would make an implicit alpha of 1 inside TorchSharp that may be finalised while
+    // libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar();
 
     public ProblemSet(IReadOnlyList<MatchProblem> problems, int batchSize, ImageShape shape, MatchObjective objective, MatchClock? clock, bool stack = true)
     {
@@ -84,15 +87,19 @@ public sealed class ProblemSet
 
     /// <summary>
     /// D of every problem, [P], plus the objective's image prior unless <paramref name="withPrior"/> is false; with
-    /// <paramref name="into"/>, the sum's gradient is accumulated into those tensors.
+    /// <paramref name="into"/>, the sum's gradient is accumulated into those tensors. With <paramref name="only"/>, the
+    /// dummy gradients (the forward and double backward through the model, nearly all of the cost) are computed for
+    /// those problems alone and are zero for the others, whose D and gradients are then meaningless: an optimiser
+    /// passes the problems still stepping, so a set costs what its moving problems cost.
     /// </summary>
-    public Tensor Evaluate(IReadOnlyList<Tensor>? into = null, bool withPrior = true)
+    public Tensor Evaluate(IReadOnlyList<Tensor>? into = null, bool withPrior = true, bool[]? only = null)
     {
         long start = Stopwatch.GetTimestamp();
-        var dummyGradients = _stacked != null ? StackedGradients(_stacked) : LoopedGradients();
+        int[]? rows = only is null || only.All(o => o) ? null : [.. Enumerable.Range(0, Count).Where(p => only[p])];
+        var dummyGradients = _stacked != null ? StackedGradients(_stacked, rows) : LoopedGradients(rows);
         var autograd = Stopwatch.GetElapsedTime(start);
         var loss = Objective.Losses(dummyGradients);
-        if (withPrior && Objective.Prior(Inputs) is { } prior) loss = loss + prior;
+        if (withPrior && Objective.Prior(Inputs) is { } prior) loss = loss.add(prior, One);
         if (into != null)
         {
             start = Stopwatch.GetTimestamp();
@@ -103,6 +110,7 @@ public sealed class ProblemSet
         {
             _clock.Autograd += autograd;
             _clock.Evaluations++;
+            _clock.ProblemEvaluations += rows?.Length ?? Count;
         }
         return loss;
     }
@@ -111,22 +119,33 @@ public sealed class ProblemSet
     private static Tensor[] Grad(Tensor loss, IReadOnlyList<Tensor> parameters) =>
         torch.autograd.grad([loss], parameters.ToArray(), retain_graph: true, create_graph: true).ToArray();
 
-    private Tensor[] StackedGradients(Dictionary<string, Tensor> stacked)
+    private Tensor[] StackedGradients(Dictionary<string, Tensor> stacked, int[]? rows)
     {
-        var logits = _problems[0].Model.ForwardStacked(Inputs, stacked);
+        var index = rows is null ? null : torch.tensor(rows.Select(r => (long)r).ToArray(), device: Inputs.device);
+        Tensor Rows(Tensor t) => index is null ? t : t.index_select(0, index);
+        var weights = stacked.Values.Select(Rows).ToArray();
+        var logits = _problems[0].Model.ForwardStacked(Rows(Inputs), stacked.Keys.Zip(weights).ToDictionary(x => x.First, x => x.Second));
+        long count = rows?.Length ?? Count;
         var dummyLoss = LabelLogits is { } learned
-            ? MatchingLoss.SoftCrossEntropy(logits, learned)
-            : functional.cross_entropy(logits.flatten(0, 1), _fixedLabels!, reduction: Reduction.None).view(Count, -1).mean([1]);
+            ? MatchingLoss.SoftCrossEntropy(logits, Rows(learned))
+            : functional.cross_entropy(logits.flatten(0, 1), Rows(_fixedLabels!.view(Count, -1)).flatten(), reduction: Reduction.None).view(count, -1).mean([1]);
         // Problem p's loss depends on its own weights only, so the gradient of the sum is each problem's own gradient.
-        return Grad(dummyLoss.sum(), stacked.Values.ToArray());
+        var gradients = Grad(dummyLoss.sum(), weights);
+        // The skipped problems' rows stay zero; out-of-place index_copy keeps the graph to the computed rows.
+        return index is null ? gradients : [.. gradients.Zip(stacked.Values, (g, w) => torch.zeros_like(w).index_copy(0, index, g))];
     }
 
-    private Tensor[] LoopedGradients()
+    private Tensor[] LoopedGradients(int[]? rows)
     {
         var perProblem = new Tensor[Count][];
         long batch = Inputs.shape[1];
         for (int p = 0; p < Count; p++)
         {
+            if (rows != null && !rows.Contains(p))
+            {
+                perProblem[p] = [.. _perProblem[p].Select(t => torch.zeros_like(t))];
+                continue;
+            }
             var logits = _problems[p].Model.forward(Inputs[p]);
             var dummyLoss = LabelLogits is { } learned
                 ? MatchingLoss.SoftCrossEntropy(logits, learned[p])
