@@ -1,5 +1,6 @@
 using DefenseBench.Core.Federation;
 using DefenseBench.Core.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DefenseBench.Attacks.Common;
@@ -39,8 +40,10 @@ public sealed record LastLayer(Tensor WeightGrad, Tensor? BiasGrad, int BatchSiz
         var b = update.Contains(Classifier.FcBias) ? update[Classifier.FcBias] : null;
         if (update.Kind == UpdateKind.WeightDelta && protocol is FedAvg avg)
         {
-            w = w / avg.LearningRate;
-            b = b is null ? null : b / avg.LearningRate;
+            // Explicit and kept alive: an implicit Scalar may be finalised while libtorch still reads it.
+            using var rate = avg.LearningRate.ToScalar();
+            w = w / rate;
+            b = b is null ? null : b / rate;
         }
         return new LastLayer(w, b, batchSize, protocol.Steps)
         {

@@ -20,6 +20,10 @@ public static class IlrgMath
     /// <summary>The reference clamps the base-10 exponent of ∇W/∇b to ±10 (get_emb's exp_thre).</summary>
     public const int ExponentClamp = 10;
 
+    // Every Scalar below is explicit and kept alive (by `using`, or by the class): an implicit one, including the alpha
+    // of 1 that `a + b` makes inside TorchSharp, may be finalised while libtorch still reads it.
+    private static readonly Scalar Zero = 0.ToScalar(), One = 1.ToScalar();
+
     /// <summary>
     /// Class-wise embeddings ê_j = ∇W[j,:] / ∇b_j [C, d], guarded as get_emb does: both numbers split into a
     /// base-10 mantissa and exponent, the exponent difference clamped to ±10, and ∇b_j = 0 read as 1·10⁻⁶⁴, so a
@@ -29,23 +33,26 @@ public static class IlrgMath
     {
         var (mw, ew) = Scientific(weightGrad.to(ScalarType.Float64), zeroExponent: 0);
         var (mb, eb) = Scientific(biasGrad.to(ScalarType.Float64), zeroExponent: -64);
-        mb = torch.where(mb.eq(0), torch.ones_like(mb), mb);
-        var exponent = (ew - eb.unsqueeze(1)).clamp(-ExponentClamp, ExponentClamp);
+        mb = torch.where(mb.eq(Zero), torch.ones_like(mb), mb);
+        using var low = (-ExponentClamp).ToScalar();
+        using var high = ExponentClamp.ToScalar();
+        var exponent = (ew - eb.unsqueeze(1)).clamp(low, high);
         return mw / mb.unsqueeze(1) * torch.pow(10.0, exponent);
     }
 
     /// <summary>x = m·10^e with 1 ≤ |m| &lt; 10 ("%e"); zero gives m = 0 and e = <paramref name="zeroExponent"/>.</summary>
     private static (Tensor Mantissa, Tensor Exponent) Scientific(Tensor x, double zeroExponent)
     {
-        var zero = x.eq(0);
-        var exponent = torch.where(zero, torch.full_like(x, zeroExponent), torch.floor(torch.log10(x.abs())));
+        var zero = x.eq(Zero);
+        using var zeroFill = zeroExponent.ToScalar();
+        var exponent = torch.where(zero, torch.full_like(x, zeroFill), torch.floor(torch.log10(x.abs())));
         var mantissa = torch.where(zero, torch.zeros_like(x), x / torch.pow(10.0, exponent));
         return (mantissa, exponent);
     }
 
     /// <summary>p̂_j = softmax(W ê_j + b) for every class j: row j of the result [C, C] (post_process_emb, α = 1).</summary>
     public static Tensor ClassProbabilities(Tensor embeddings, Tensor weight, Tensor bias) =>
-        torch.nn.functional.softmax(embeddings.matmul(weight.to(ScalarType.Float64).t()) + bias.to(ScalarType.Float64), 1);
+        torch.nn.functional.softmax(embeddings.matmul(weight.to(ScalarType.Float64).t()).add(bias.to(ScalarType.Float64), One), 1);
 
     /// <summary>
     /// The system A n = v over the classes in <paramref name="classes"/> (all C for iLRG, the known set S for the
@@ -59,8 +66,10 @@ public static class IlrgMath
         var p = probabilities.index_select(0, index).index_select(1, index);
         var block = p.t() - torch.eye(classes.Length, dtype: ScalarType.Float64, device: p.device);
         var a = torch.cat([torch.ones(1, classes.Length, dtype: ScalarType.Float64, device: p.device), block], 0);
-        var gb = biasGrad.to(ScalarType.Float64).index_select(0, index) * batchSize;
-        var v = torch.cat([torch.full(1, (double)labels, dtype: ScalarType.Float64, device: p.device), gb], 0);
+        using var size = batchSize.ToScalar();
+        using var count = ((double)labels).ToScalar();
+        var gb = biasGrad.to(ScalarType.Float64).index_select(0, index) * size;
+        var v = torch.cat([torch.full(1, count, dtype: ScalarType.Float64, device: p.device), gb], 0);
         return (a, v);
     }
 

@@ -76,7 +76,12 @@ public sealed class AuxiliaryDraws : EstimationData
 public sealed class DummyInputs(ImageShape shape, string kind, int numClasses, int batchSize, int repeats, long seed, Device device)
     : EstimationData(numClasses, batchSize, repeats)
 {
-    private Tensor Constant(int n) => torch.full(shape.BatchDims(n), kind == "ones" ? 1f : 0f, device: device);
+    private Tensor Constant(int n)
+    {
+        // Explicit and kept alive: an implicit Scalar may be finalised while libtorch still reads it.
+        using var fill = (kind == "ones" ? 1f : 0f).ToScalar();
+        return torch.full(shape.BatchDims(n), fill, device: device);
+    }
 
     private IEnumerable<(int Class, Tensor Images)> RandomBatches()
     {

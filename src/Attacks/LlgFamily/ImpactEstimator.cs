@@ -88,7 +88,7 @@ public static class ImpactEstimator
             var target = torch.full(images.shape[0], fill, dtype: ScalarType.Int64, device: images.device);
             var grad = BatchGradient(model, images, target, fc, defense);
             // Accumulated on the device: a host read per batch would synchronise n·C times.
-            sums[label].add_(grad.sum(1));
+            sums[label].add_(grad.sum(1), One);
         }
         return ToHost(sums);
     }

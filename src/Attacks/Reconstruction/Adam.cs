@@ -54,6 +54,7 @@ public sealed class Adam(IReadOnlyList<Tensor> parameters, double lr) : IDisposa
         using var oneMinusBeta2 = (1 - Beta2).ToScalar();
         using var rootCorrection2 = Math.Sqrt(correction2).ToScalar();
         using var epsilon = Epsilon.ToScalar();
+        using var one = 1.ToScalar(); // add_(epsilon)'s alpha, which TorchSharp would make implicitly
         using var stepSize = (-LearningRate / correction1).ToScalar();
         var moving = Frozen.Any(f => f) ? torch.tensor(Frozen.Select(f => !f).ToArray(), device: parameters[0].device) : null;
         for (int i = 0; i < parameters.Count; i++)
@@ -62,7 +63,7 @@ public sealed class Adam(IReadOnlyList<Tensor> parameters, double lr) : IDisposa
             if (p.grad is not { } grad) continue;
             _m[i].mul_(beta1).add_(grad, oneMinusBeta1);
             _v[i].mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
-            var update = _m[i] / (_v[i].sqrt().div_(rootCorrection2).add_(epsilon));
+            var update = _m[i] / (_v[i].sqrt().div_(rootCorrection2).add_(epsilon, one));
             if (moving is not null) update = torch.where(MatchingLoss.Broadcast(moving, update), update, torch.zeros_like(update));
             p.add_(update, stepSize);
         }

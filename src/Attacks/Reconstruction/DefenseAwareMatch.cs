@@ -25,8 +25,9 @@ public sealed class DefenseAwareMatch : MatchObjective
     private readonly IReadOnlyList<Tensor>? _mask;
     private readonly bool _perTensorScaleFree;
     // Scalars of every evaluation, made once and kept alive by the objective: an implicit Scalar per evaluation may be
-    // finalised while libtorch still reads it (see ScaledMatch's k0).
-    private static readonly Scalar One = 1.0.ToScalar(), Epsilon = 1e-6.ToScalar(), Tiny = 1e-30.ToScalar();
+    // finalised while libtorch still reads it (see ScaledMatch's k0). Two is square()'s exponent, which TorchSharp
+    // would make implicitly.
+    private static readonly Scalar One = 1.0.ToScalar(), Epsilon = 1e-6.ToScalar(), Tiny = 1e-30.ToScalar(), Two = 2.ToScalar();
     private readonly Scalar? _whole;
     private readonly Scalar? _tensor;
     private readonly Scalar? _unit;
@@ -58,10 +59,13 @@ public sealed class DefenseAwareMatch : MatchObjective
             whole = KnownDefense.Smaller(known.ExampleClip, known.UpdateClip is { } c ? KnownDefense.InGradientUnits(c, kind, protocol) : null);
             tensor = known.TensorClip is { } t ? KnownDefense.InGradientUnits(t, kind, protocol) : null;
         }
-        var mask = known.Sparsified ? uploads.Select(u => u.ne(0).to(u.dtype)).ToArray() : null;
+        // Explicit and kept alive while the tensors below are computed.
+        using var zero = 0.ToScalar();
+        using var unitScale = UnitScale(whole, tensor)?.ToScalar();
+        var mask = known.Sparsified ? uploads.Select(u => u.ne(zero).to(u.dtype)).ToArray() : null;
         if (mask == null && whole == null && tensor == null && !perTensorScaleFree) return objective(uploads);
         var targets = perTensorScaleFree ? EachTensorNormalised(uploads)
-            : UnitScale(whole, tensor) is { } unit ? uploads.Select(u => u * unit).ToArray() : uploads;
+            : unitScale is { } unit ? uploads.Select(u => u * unit).ToArray() : uploads;
         return new DefenseAwareMatch(objective(targets), mask, whole, tensor, perTensorScaleFree);
     }
 
@@ -78,12 +82,12 @@ public sealed class DefenseAwareMatch : MatchObjective
         var g = dummyGradients;
         if (_whole is { } whole)
         {
-            var norm = torch.stack(g.Select(t => MatchingLoss.PerProblem(t.square())).ToArray()).sum(dim: 0).sqrt();
+            var norm = torch.stack(g.Select(t => MatchingLoss.PerProblem(t.pow(Two))).ToArray()).sum(dim: 0).sqrt();
             var factor = Factor(whole, norm);
             g = g.Select(t => t * MatchingLoss.Broadcast(factor, t)).ToArray();
         }
         if (_tensor is { } bound)
-            g = g.Select(t => t * MatchingLoss.Broadcast(Factor(bound, MatchingLoss.PerProblem(t.square()).sqrt()), t)).ToArray();
+            g = g.Select(t => t * MatchingLoss.Broadcast(Factor(bound, MatchingLoss.PerProblem(t.pow(Two)).sqrt()), t)).ToArray();
         if (_mask is { } mask) g = g.Select((t, i) => t * mask[i]).ToArray();
         if (_perTensorScaleFree) g = EachTensorNormalised(g);
         if (_unit is { } unit) g = g.Select(t => t * unit).ToArray();
@@ -94,9 +98,9 @@ public sealed class DefenseAwareMatch : MatchObjective
     private static double? UnitScale(double? whole, double? tensor) => (whole ?? tensor) is { } bound ? 1 / bound : null;
 
     /// <summary>min(1, C/(‖g‖ + 10⁻⁶)) per problem, DP-SGD's clipping factor (Opacus's), differentiable in g.</summary>
-    private static Tensor Factor(Scalar bound, Tensor norm) => norm.add(Epsilon).reciprocal().mul(bound).clamp_max(One);
+    private static Tensor Factor(Scalar bound, Tensor norm) => norm.add(Epsilon, One).reciprocal().mul(bound).clamp_max(One);
 
     /// <summary>Each tensor of each problem divided by its own L2 norm (a tensor of zeros stays zero).</summary>
     private static IReadOnlyList<Tensor> EachTensorNormalised(IReadOnlyList<Tensor> tensors) =>
-        tensors.Select(t => t / MatchingLoss.Broadcast(MatchingLoss.PerProblem(t.square()).sqrt().clamp_min(Tiny), t)).ToArray();
+        tensors.Select(t => t / MatchingLoss.Broadcast(MatchingLoss.PerProblem(t.pow(Two)).sqrt().clamp_min(Tiny), t)).ToArray();
 }

@@ -13,8 +13,9 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// </summary>
 public static class MatchingLoss
 {
-    // Kept alive by the class: an implicit Scalar per evaluation may be finalised while libtorch still reads it.
-    private static readonly Scalar One = 1.0.ToScalar();
+    // Kept alive by the class: an implicit Scalar per evaluation may be finalised while libtorch still reads it. One is
+    // also the alpha of `a + b` and Two the exponent of square(), which TorchSharp would make implicitly.
+    private static readonly Scalar One = 1.0.ToScalar(), Two = 2.ToScalar();
 
     /// <summary>
     /// The dummy loss of DLG and DLM with soft labels: mean_k(−Σ_c softmax(ŷ')_kc · log_softmax(f(x'))_kc), the
@@ -26,14 +27,14 @@ public static class MatchingLoss
 
     /// <summary>DLG (Zhu et al. 2019, eq. 4): D = Σ_l ‖∇'_l − ∇_l‖², per problem.</summary>
     public static Tensor Euclidean(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> target) =>
-        Sum(dummy.Zip(target, (g, t) => PerProblem((g - t).square())));
+        Sum(dummy.Zip(target, (g, t) => PerProblem((g - t).pow(Two))));
 
     /// <summary>
     /// DLM: D = Σ_l ‖∇'_l − k·ΔW_l‖², k ([P]) a learned scalar per problem standing in for 1/η. At k = 1/η it is DLG's
     /// D on ΔW/η.
     /// </summary>
     public static Tensor Scaled(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k) =>
-        Sum(dummy.Zip(delta, (g, d) => PerProblem((g - Broadcast(k, d) * d).square())));
+        Sum(dummy.Zip(delta, (g, d) => PerProblem((g - Broadcast(k, d) * d).pow(Two))));
 
     /// <summary>
     /// DLM matched as an update: D = k₀²·Σ_l ‖∇'_l/k − ΔW_l‖², the dummy update η̂·∇' with the learned rate η̂ = 1/k
@@ -42,7 +43,7 @@ public static class MatchingLoss
     /// (it leaves k₀²·‖ΔW‖²), so k cannot collapse to that degenerate minimum of the code's objective.
     /// </summary>
     public static Tensor ScaledUpdate(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta, Tensor k, Tensor kStart) =>
-        Scaled(dummy, delta, k) * (kStart / k).square();
+        Scaled(dummy, delta, k) * (kStart / k).pow(Two);
 
     /// <summary>
     /// Inverting Gradients (Geiping et al. 2020, eq. 4; inversefed's cost 'sim'): D = 1 − ⟨∇', ∇⟩ / (‖∇'‖·‖∇‖) over the
@@ -52,9 +53,9 @@ public static class MatchingLoss
     public static Tensor Cosine(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> target)
     {
         var inner = Sum(dummy.Zip(target, (g, t) => PerProblem(g * t)));
-        var dummyNorm = Sum(dummy.Select(g => PerProblem(g.square()))).sqrt();
-        var targetNorm = Sum(target.Select(t => PerProblem(t.square()))).sqrt();
-        return (inner / dummyNorm / targetNorm).neg().add(One);
+        var dummyNorm = Sum(dummy.Select(g => PerProblem(g.pow(Two)))).sqrt();
+        var targetNorm = Sum(target.Select(t => PerProblem(t.pow(Two)))).sqrt();
+        return (inner / dummyNorm / targetNorm).neg().add(One, alpha: One);
     }
 
     /// <summary>
@@ -67,12 +68,12 @@ public static class MatchingLoss
         long h = images.shape[^2], w = images.shape[^1];
         var dx = (images.narrow(-1, 0, w - 1) - images.narrow(-1, 1, w - 1)).abs();
         var dy = (images.narrow(-2, 0, h - 1) - images.narrow(-2, 1, h - 1)).abs();
-        return dx.flatten(1).mean([1]) + dy.flatten(1).mean([1]);
+        return dx.flatten(1).mean([1]).add(dy.flatten(1).mean([1]), One);
     }
 
     /// <summary>ν(G) = mean_l ‖G_l‖₂ per problem: the mean of per-tensor L2 norms (DLM+), not the norm of all tensors together.</summary>
     public static Tensor MeanNorm(IReadOnlyList<Tensor> tensors) =>
-        torch.stack(tensors.Select(t => PerProblem(t.square()).sqrt()).ToArray()).mean([0]);
+        torch.stack(tensors.Select(t => PerProblem(t.pow(Two)).sqrt()).ToArray()).mean([0]);
 
     /// <summary>DLM+: D = Σ_l ‖∇'_l/ν(∇') − ΔW_l/ν(ΔW)‖², invariant to any positive scale of ΔW (so to η and to U).</summary>
     public static Tensor ScaleFree(IReadOnlyList<Tensor> dummy, IReadOnlyList<Tensor> delta) =>

@@ -31,6 +31,10 @@ public static class LocalTraining
     /// </summary>
     public const int MaxChunk = 256;
 
+    // Kept alive by the class: add_(b) would make an implicit alpha of 1 inside TorchSharp that may be finalised while
+    // libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar();
+
     /// <summary>Mean cross-entropy gradient of every parameter (PyTorch's default reduction; docs/attacks.md, notation).</summary>
     /// <summary>The FedSGD upload: the gradient of one batch under <paramref name="gradient"/> (default: the mean loss's).</summary>
     public static Update Gradient(Classifier model, Batch batch, LocalGradient? gradient = null, int maxChunk = MaxChunk)
@@ -66,7 +70,7 @@ public static class LocalTraining
             using var share = ((double)size / n).ToScalar();
             var grads = torch.autograd.grad([loss.mul(share)], parameters);
             using (torch.no_grad())
-                for (int i = 0; i < sums.Length; i++) sums[i].add_(grads[i]);
+                for (int i = 0; i < sums.Length; i++) sums[i].add_(grads[i], One);
             start += size;
         }
         return sums;

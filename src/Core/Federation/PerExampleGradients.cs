@@ -19,6 +19,10 @@ public static class PerExampleGradients
     /// <summary>Per-example floats held at once (64 MB in float32).</summary>
     private const long ChunkBudget = 16_000_000;
 
+    // Kept alive by the class: `a + b`, add_(b) and square() would each make an implicit Scalar inside TorchSharp (the
+    // alpha 1, the exponent 2) that may be finalised while libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar(), Two = 2.ToScalar();
+
     /// <summary>
     /// DP-SGD's numerator before noise: Σ_k min(1, C/(‖g_k‖ + 10⁻⁶)) · g_k over the examples of <paramref name="batch"/>,
     /// g_k the gradient of example k's own cross-entropy, one tensor per parameter (Opacus's clipping factor).
@@ -36,7 +40,7 @@ public static class PerExampleGradients
             using var scope = torch.NewDisposeScope();
             var factor = ClipFactors(chunk, clipNorm, epsilon, one);
             for (int i = 0; i < sums.Length; i++)
-                sums[i].add_(torch.tensordot(factor, chunk[i], [0], [0]));
+                sums[i].add_(torch.tensordot(factor, chunk[i], [0], [0]), One);
         }
         return sums;
     }
@@ -60,8 +64,8 @@ public static class PerExampleGradients
 
     private static Tensor ClipFactors(Tensor[] perExample, Scalar clipNorm, Scalar epsilon, Scalar one)
     {
-        var squared = perExample.Select(g => g.flatten(1).square().sum(1)).Aggregate((a, b) => a + b);
-        return squared.sqrt().add_(epsilon).reciprocal_().mul_(clipNorm).clamp_max(one);
+        var squared = perExample.Select(g => g.flatten(1).pow(Two).sum(1)).Aggregate((a, b) => a.add(b, One));
+        return squared.sqrt().add_(epsilon, One).reciprocal_().mul_(clipNorm).clamp_max(one);
     }
 
     /// <summary>
@@ -121,7 +125,7 @@ public static class PerExampleGradients
     }
 
     /// <summary>A layer called twice (shared weights) contributes the sum of its calls.</summary>
-    private static void Accumulate(Tensor?[] grads, int index, Tensor value) => grads[index] = grads[index] is { } g ? g + value : value;
+    private static void Accumulate(Tensor?[] grads, int index, Tensor value) => grads[index] = grads[index] is { } g ? g.add(value, One) : value;
 
     /// <summary>Per-example weight and bias gradients of one call from its input a and output gradient δ.</summary>
     private static (Tensor Weight, Tensor Bias) LayerGradients(nn.Module<Tensor, Tensor> module, Tensor input, Tensor delta)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -15,10 +16,14 @@ public static class Activations
     /// <summary>LeakyReLU's negative slope in the iLRG code (nn.LeakyReLU(negative_slope=0.01)).</summary>
     public const double LeakySlope = 0.01;
 
+    // Kept alive by the class: functional.leaky_relu makes an implicit Scalar of the slope inside TorchSharp, which may
+    // be finalised while libtorch still reads it.
+    private static readonly Scalar LeakySlopeScalar = LeakySlope.ToScalar();
+
     public static Tensor Apply(this Activation activation, Tensor x) => activation switch
     {
         Activation.Silu => functional.silu(x),
-        Activation.LeakyRelu => functional.leaky_relu(x, LeakySlope),
+        Activation.LeakyRelu => x.leaky_relu(LeakySlopeScalar),
         _ => functional.relu(x),
     };
 }

@@ -22,6 +22,8 @@ public static class Init
     public static void PyTorchDefault(Module module, Generator generator)
     {
         using var _ = torch.no_grad();
+        // Explicit and kept alive: an implicit Scalar may be finalised while libtorch still reads it.
+        using var one = 1.0.ToScalar();
         foreach (var (_, child) in module.named_modules())
         {
             switch (child)
@@ -29,11 +31,11 @@ public static class Init
                 case Conv2d conv: FanIn(conv.weight!, conv.bias, generator); break;
                 case Linear linear: FanIn(linear.weight!, linear.bias, generator); break;
                 case BatchNorm2d bn:
-                    bn.weight!.fill_(1.0);
+                    bn.weight!.fill_(one);
                     bn.bias!.zero_();
                     break;
                 case BatchNorm1d bn1:
-                    bn1.weight!.fill_(1.0);
+                    bn1.weight!.fill_(one);
                     bn1.bias!.zero_();
                     break;
             }

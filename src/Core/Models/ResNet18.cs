@@ -58,6 +58,9 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     private readonly Conv2d conv1, conv2;
     private readonly BatchNorm2d bn1, bn2;
     private readonly Sequential? downsample;
+    // Kept alive by the class: `a + b` would make an implicit alpha of 1 inside TorchSharp that may be finalised while
+    // libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar();
 
     public BasicBlock(int inPlanes, int planes, int stride) : base(nameof(BasicBlock))
     {
@@ -74,6 +77,6 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     {
         var h = functional.relu(bn1.call(conv1.call(x)));
         h = bn2.call(conv2.call(h));
-        return functional.relu(h + (downsample?.call(x) ?? x));
+        return functional.relu(h.add(downsample?.call(x) ?? x, One));
     }
 }

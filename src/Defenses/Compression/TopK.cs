@@ -94,6 +94,9 @@ public sealed class TopK : ISparsifyingDefense
 
     private sealed class Session(TopK defence) : IClientDefenseSession
     {
+        // Kept alive by the class: `a + b` would make an implicit alpha of 1 inside TorchSharp that may be finalised
+        // while libtorch still reads it.
+        private static readonly Scalar One = 1.ToScalar();
         private Update? _residual;
 
         /// <summary>The residual copied (outside every dispose scope, owned by the fork).</summary>
@@ -112,7 +115,7 @@ public sealed class TopK : ISparsifyingDefense
         {
             if (defence.Keep >= 1.0) return upload;
             if (!defence.ErrorFeedback) return defence.Sparsify(upload);
-            var corrected = _residual == null ? upload : upload.Map((name, t) => t + _residual[name]);
+            var corrected = _residual == null ? upload : upload.Map((name, t) => t.add(_residual[name], One));
             var sent = defence.Sparsify(corrected);
             // The residual outlives the round's dispose scope; this session owns it and frees the previous one.
             var previous = _residual;

@@ -18,5 +18,5 @@ public sealed class AdditiveNoise(ParameterValues values) : IClientDefense
     public static string DistributionName(NoiseDistribution d) => d == NoiseDistribution.Gaussian ? "gaussian" : "laplace";
 
     public IClientDefenseSession Open(int client) => new StatelessSession((upload, rng) =>
-        Scale == 0 ? upload : upload.Map((_, t) => t + NoiseTensors.Draw(Distribution, t, Scale, rng)));
+        Scale == 0 ? upload : upload.Map((_, t) => NoiseTensors.Noised(Distribution, t, Scale, rng)));
 }

@@ -13,6 +13,10 @@ public enum NoiseDistribution { Gaussian, Laplace }
 /// </summary>
 public static class NoiseTensors
 {
+    // Kept alive by the class: `a + b` would make an implicit alpha of 1 inside TorchSharp that may be finalised while
+    // libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar();
+
     /// <summary>Gaussian N(0, std²) (scale = std) or Laplace(0, b) (scale = b, std b·√2) noise like <paramref name="like"/>.</summary>
     public static Tensor Draw(NoiseDistribution distribution, Tensor like, double scale, Rng rng)
     {
@@ -27,13 +31,16 @@ public static class NoiseTensors
         else
         {
             // The difference of two Exp(1) draws is Laplace(0, 1); 1 − U lies in (0, 1], so every logarithm is finite.
-            var first = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one).log_();
-            var second = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one).log_();
+            var first = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one, alpha: one).log_();
+            var second = torch.rand(like.shape, dtype: ScalarType.Float64, generator: generator).neg_().add_(one, alpha: one).log_();
             noise = first.sub_(second).mul_(factor);
         }
         return noise.to(like.dtype).to(like.device);
     }
 
-    /// <summary>Gaussian N(0, std²) noise like <paramref name="like"/>.</summary>
-    public static Tensor Gaussian(Tensor like, double std, Rng rng) => Draw(NoiseDistribution.Gaussian, like, std, rng);
+    /// <summary><paramref name="t"/> plus noise drawn as <see cref="Draw"/> draws it.</summary>
+    public static Tensor Noised(NoiseDistribution distribution, Tensor t, double scale, Rng rng) => t.add(Draw(distribution, t, scale, rng), One);
+
+    /// <summary><paramref name="t"/> plus Gaussian N(0, std²) noise.</summary>
+    public static Tensor WithGaussian(Tensor t, double std, Rng rng) => Noised(NoiseDistribution.Gaussian, t, std, rng);
 }

@@ -25,7 +25,7 @@ public sealed class ClipNoise(ParameterValues values) : IClientDefense, IPrivate
     public IClientDefenseSession Open(int client) => new StatelessSession((upload, rng) =>
     {
         var clipped = Clipping.EachTensor(upload, ClipNorm);
-        return Sigma == 0 ? clipped : clipped.Map((_, t) => t + NoiseTensors.Gaussian(t, Sigma, rng));
+        return Sigma == 0 ? clipped : clipped.Map((_, t) => NoiseTensors.WithGaussian(t, Sigma, rng));
     });
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>

@@ -27,7 +27,7 @@ public sealed class DpFedAvg(ParameterValues values) : GaussianMechanism("dpfeda
         var clipped = uploads.Select(u => Clipping.ToNorm(u, Clip)).ToArray();
         var mean = Aggregation.WeightedMean(clipped, Enumerable.Repeat(1.0, clipped.Length).ToArray());
         double std = NoiseMultiplier * Clip / uploads.Count;
-        return Aggregated.OfAll(NoiseMultiplier == 0 ? mean : mean.Map((_, t) => t + NoiseTensors.Gaussian(t, std, rng)), uploads.Count);
+        return Aggregated.OfAll(NoiseMultiplier == 0 ? mean : mean.Map((_, t) => NoiseTensors.WithGaussian(t, std, rng)), uploads.Count);
     }
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) =>

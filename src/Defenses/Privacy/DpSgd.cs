@@ -31,7 +31,7 @@ public sealed class DpSgd(ParameterValues values) : GaussianMechanism("dpsgd", v
         // An explicit, kept-alive Scalar (see PerExampleGradients.ClippedSum).
         using var size = (batch.ExpectedSize ?? batch.Labels.shape[0]).ToScalar();
         var sums = PerExampleGradients.ClippedSum(model, parameters, batch, Clip);
-        return sums.Select(sum => NoiseMultiplier == 0 ? sum.div(size) : sum.add(NoiseTensors.Gaussian(sum, NoiseMultiplier * Clip, rng)).div_(size)).ToArray();
+        return sums.Select(sum => NoiseMultiplier == 0 ? sum.div(size) : NoiseTensors.WithGaussian(sum, NoiseMultiplier * Clip, rng).div_(size)).ToArray();
     };
 
     public IReadOnlyList<GaussianPhase> Phases(TrainingShape run) => run.UsesPerExample is { } uses

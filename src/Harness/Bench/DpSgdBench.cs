@@ -25,6 +25,10 @@ public sealed record DpSgdTiming(int BatchSize, double PlainMs, double DpSgdMs, 
 /// </summary>
 public static class DpSgdBench
 {
+    // Every Scalar below is explicit and kept alive (by `using`, or by the class): an implicit one, including the alpha
+    // of `a + b` and the exponent of square() that TorchSharp makes inside, may be finalised while libtorch reads it.
+    private static readonly Scalar One = 1.ToScalar(), Two = 2.ToScalar();
+
     public static IEnumerable<DpSgdTiming> Run(string dataset, string model, IReadOnlyList<int> batchSizes, int runs, double clip, double z, Device device)
     {
         var data = DatasetCatalog.Open(dataset);
@@ -46,7 +50,9 @@ public static class DpSgdBench
             using var check = torch.NewDisposeScope();
             var sum = PerExampleGradients.ClippedSum(classifier, parameters, batch, 1e30);
             var mean = LocalTraining.MeanLossGradient(classifier, parameters, batch);
-            double error = sum.Zip(mean, (s, m) => ((s / batchSize - m).abs().max() / (m.abs().max() + 1e-12)).item<float>()).Max();
+            using var size = batchSize.ToScalar();
+            using var tiny = 1e-12.ToScalar();
+            double error = sum.Zip(mean, (s, m) => ((s / size - m).abs().max() / m.abs().max().add(tiny, One)).item<float>()).Max();
             yield return new DpSgdTiming(batchSize, medians[0], medians[1], loop, error);
         }
     }
@@ -55,12 +61,15 @@ public static class DpSgdBench
     private static Tensor[] Loop(Classifier model, Tensor[] parameters, Batch batch, double clip)
     {
         var sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
+        using var clipNorm = clip.ToScalar();
+        using var epsilon = 1e-6.ToScalar();
+        using var one = 1.0.ToScalar();
         for (int k = 0; k < batch.Labels.shape[0]; k++)
         {
             var g = LocalTraining.MeanLossGradient(model, parameters, new Batch(batch.Images.narrow(0, k, 1), batch.Labels.narrow(0, k, 1)));
-            var norm = g.Select(t => t.square().sum()).Aggregate((a, b) => a + b).sqrt();
-            var factor = (clip / (norm + 1e-6)).clamp_max(1.0);
-            for (int i = 0; i < sums.Length; i++) sums[i].add_(g[i] * factor);
+            var norm = g.Select(t => t.pow(Two).sum()).Aggregate((a, b) => a.add(b, One)).sqrt();
+            var factor = (clipNorm / norm.add(epsilon, One)).clamp_max(one);
+            for (int i = 0; i < sums.Length; i++) sums[i].add_(g[i] * factor, One);
         }
         return sums;
     }

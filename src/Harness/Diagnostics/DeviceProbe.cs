@@ -27,6 +27,10 @@ public static class DeviceProbe
     public const int BatchSize = 8;
     public const int Runs = 9;
 
+    // Kept alive by the class: an implicit Scalar, including the alpha of 1 that `a + b` makes inside TorchSharp, may
+    // be finalised while libtorch still reads it.
+    private static readonly Scalar One = 1.ToScalar(), Two = 2.ToScalar();
+
     public static ProbeTimes Run(Device device, int runs = Runs)
     {
         using var scope = torch.NewDisposeScope();
@@ -54,7 +58,7 @@ public static class DeviceProbe
             var dummy = dummyStart.detach().clone().requires_grad_(true);
             var loss = functional.cross_entropy(model.forward(dummy), batch.Labels);
             var grads = torch.autograd.grad([loss], parameters, retain_graph: true, create_graph: true);
-            var distance = grads.Zip(target, (g, t) => (g - t).pow(2).sum()).Aggregate((a, b) => a + b);
+            var distance = grads.Zip(target, (g, t) => (g - t).pow(Two).sum()).Aggregate((a, b) => a.add(b, One));
             var inputGrad = torch.autograd.grad([distance], [dummy])[0];
             return inputGrad.abs().sum().item<float>();
         }

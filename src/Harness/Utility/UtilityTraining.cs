@@ -148,13 +148,15 @@ public static class UtilityTraining
     public static double Cosine(Update a, Update b)
     {
         double dot = 0, aa = 0, bb = 0;
+        // square()'s exponent, explicit and kept alive: TorchSharp's implicit one may be finalised while libtorch reads it.
+        using var two = 2.ToScalar();
         foreach (var name in a.Names)
         {
             var x = a[name].to(ScalarType.Float64);
             var y = b[name].to(ScalarType.Float64);
             dot += (x * y).sum().item<double>();
-            aa += x.square().sum().item<double>();
-            bb += y.square().sum().item<double>();
+            aa += x.pow(two).sum().item<double>();
+            bb += y.pow(two).sum().item<double>();
         }
         return aa == 0 || bb == 0 ? 0 : dot / Math.Sqrt(aa * bb);
     }
