@@ -90,6 +90,9 @@ public static class MatrixBench
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"{r.Matrix} on {r.Device}{(r.Batched ? " (--batch-seeds)" : "")}: {r.CellRuns} cell runs in {r.WallMs / 1000:F2} s = {r.CellRuns / (r.WallMs / 1000):F1} cells/s ({r.Failed} failed)"));
+        // A failed cell's time is not comparable with the others': say which one failed and why, as `run` does.
+        foreach (var row in r.Rows.Where(row => row.Status == CellRow.Failed))
+            text.AppendLine(Invariant($"failed: {Escape.Terminal(row.CellId)} seed {row.Seed} ({Escape.Terminal(string.Join(", ", row.Block, row.Attack, row.Protocol, row.Defense))}): {Escape.Terminal(row.Error)}"));
         var rows = new List<string[]> { new[] { "block", "attack", "runs", "wall_s", "cells/s", "attack_ms_median", "attack_ms_mean" } };
         rows.AddRange(r.Lines.Select(l => new[]
         {

@@ -68,6 +68,30 @@ public sealed class MatrixBenchTests : IDisposable
     }
 
     [Fact]
+    public void Bench_matrix_names_each_failed_cell_and_its_error()
+    {
+        // A learning rate beyond float range is valid in the matrix but overflows when the client trains.
+        string matrix = _temp.Write("fails.yaml", """
+            name: fails
+            seeds: 1
+            blocks:
+              - name: f
+                dataset: synthetic-mnist
+                model: dlg-lenet
+                batch_size: 2
+                protocol: [{fedavg: {steps: 2, lr: 1e39}}, fedsgd]
+                attacks: [llg]
+            """);
+
+        var bench = InProcess.Expect(1, "bench", "matrix", matrix, "--device", "cpu");
+
+        Assert.Matches(@"(?m)^fails on cpu: 2 cell runs in \d+\.\d\d s = \d+\.\d cells/s \(1 failed\)$", bench.Stdout);
+        var failed = Regex.Match(bench.Stdout, @"(?m)^failed: [0-9a-f]+ seed 0 \(f, llg, (fedavg.*), none\): (.+)$");
+        Assert.True(failed.Success, bench.Stdout);
+        Assert.False(string.IsNullOrWhiteSpace(failed.Groups[2].Value));
+    }
+
+    [Fact]
     public void Bench_matrix_refuses_batch_seeds_beside_compare_batching()
     {
         string matrix = _temp.Write("recon.yaml", Reconstruction);

@@ -12,7 +12,14 @@ namespace DefenseBench.Harness.Tests.Running;
 /// <summary>`run` solves a reconstruction cell's seeds together; its rows are those of a run that solves each seed alone.</summary>
 public sealed class BatchedSeedsTests : IDisposable
 {
-    /// <summary>Three seeds of DLG and iDLG with two restarts each: six problems per batched cell, a few seconds in all.</summary>
+    /// <summary>
+    /// Three seeds of DLG and iDLG with two restarts each: six problems per batched cell, a few seconds in all. One
+    /// L-BFGS step (up to 20 inner iterations): the stacked graph rounds a problem's float32 sums differently with its
+    /// place in the batch, and L-BFGS at lr 1 without a line search amplifies that with every further step on a seed
+    /// that has not converged (after 3 steps one seed measured MSE 0.134 alone against 0.148 batched, another 0.52 dB
+    /// apart; docs/attacks.md). After one step the difference is rounding, so the rows must agree within the tolerances
+    /// below; the optimiser's own per-problem semantics are tested in the attacks' tests.
+    /// </summary>
     private const string Matrix = """
         name: batched-seeds
         seeds: 3
@@ -22,7 +29,7 @@ public sealed class BatchedSeedsTests : IDisposable
             dataset: synthetic-mnist
             model: dlg-lenet
             batch_size: 1
-            attacks: [{dlg: {iterations: 3, restarts: 2}}, {idlg: {iterations: 3, restarts: 2}}, llg]
+            attacks: [{dlg: {iterations: 1, restarts: 2}}, {idlg: {iterations: 1, restarts: 2}}, llg]
             defenses: [none, {topk: {keep: 0.5}}]
         """;
 
