@@ -70,18 +70,7 @@ public sealed class MatrixBenchTests : IDisposable
     [Fact]
     public void Bench_matrix_names_each_failed_cell_and_its_error()
     {
-        // A learning rate beyond float range is valid in the matrix but overflows when the client trains.
-        string matrix = _temp.Write("fails.yaml", """
-            name: fails
-            seeds: 1
-            blocks:
-              - name: f
-                dataset: synthetic-mnist
-                model: dlg-lenet
-                batch_size: 2
-                protocol: [{fedavg: {steps: 2, lr: 1e39}}, fedsgd]
-                attacks: [llg]
-            """);
+        string matrix = _temp.Write("fails.yaml", FailingMatrix.Yaml);
 
         var bench = InProcess.Expect(1, "bench", "matrix", matrix, "--device", "cpu");
 

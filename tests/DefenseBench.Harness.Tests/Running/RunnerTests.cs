@@ -180,18 +180,7 @@ public sealed class RunnerTests(SweepRun sweep) : IClassFixture<SweepRun>, IDisp
     [Fact]
     public void A_cell_that_fails_is_recorded_as_failed_and_the_run_goes_on_with_exit_code_1()
     {
-        // A learning rate beyond float range is valid in the matrix but overflows when the client trains.
-        string matrix = _temp.Write("fails.yaml", """
-            name: fails
-            seeds: 1
-            blocks:
-              - name: f
-                dataset: synthetic-mnist
-                model: dlg-lenet
-                batch_size: 2
-                protocol: [{fedavg: {steps: 2, lr: 1e39}}, fedsgd]
-                attacks: [llg]
-            """);
+        string matrix = _temp.Write("fails.yaml", FailingMatrix.Yaml);
 
         var run = InProcess.Expect(1, "run", matrix, "--out", _temp["out"], "--device", "cpu");
 
