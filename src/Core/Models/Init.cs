@@ -30,13 +30,9 @@ public static class Init
             {
                 case Conv2d conv: FanIn(conv.weight!, conv.bias, generator); break;
                 case Linear linear: FanIn(linear.weight!, linear.bias, generator); break;
-                case BatchNorm2d bn:
+                case BatchNorm bn:
                     bn.weight!.fill_(one);
                     bn.bias!.zero_();
-                    break;
-                case BatchNorm1d bn1:
-                    bn1.weight!.fill_(one);
-                    bn1.bias!.zero_();
                     break;
             }
         }

@@ -19,7 +19,7 @@ public sealed class LeNet5 : Classifier
     private readonly Conv2d conv1, conv2;
     // Declaration order is registration order, so the parameters run conv1 … fc2, bn, fc (fc last: attacks' convention).
     private readonly Linear fc1, fc2;
-    private readonly BatchNorm1d? bn;
+    private readonly CountedBatchNorm? bn;
     private readonly Linear fc;
     private readonly Activation _activation;
     private readonly int _pad;
@@ -34,7 +34,7 @@ public sealed class LeNet5 : Classifier
         int h = ((shape.Height + 2 * pad - 4) / 2 - 4) / 2, w = ((shape.Width + 2 * pad - 4) / 2 - 4) / 2;
         fc1 = Linear(16 * h * w, 120);
         fc2 = Linear(120, 84);
-        if (headNorm) bn = BatchNorm1d(84);
+        if (headNorm) bn = CountedBatchNorm.Over1d(84);
         fc = Linear(84, numClasses);
         RegisterComponents();
     }

@@ -14,14 +14,14 @@ namespace DefenseBench.Core.Models;
 public sealed class ResNet18 : Classifier
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly CountedBatchNorm bn1;
     private readonly ModuleList<BasicBlock> blocks = new();
     private readonly Linear fc;
 
     public ResNet18(ImageShape shape, int numClasses) : base(nameof(ResNet18), numClasses)
     {
         conv1 = Conv2d(shape.Channels, 64, kernel_size: 3, stride: 1, padding: 1, bias: false);
-        bn1 = BatchNorm2d(64);
+        bn1 = CountedBatchNorm.Over2d(64);
         int inPlanes = 64;
         foreach (var (planes, stride) in new[] { (64, 1), (128, 2), (256, 2), (512, 2) })
         {
@@ -56,7 +56,7 @@ public sealed class ResNet18 : Classifier
 internal sealed class BasicBlock : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1, conv2;
-    private readonly BatchNorm2d bn1, bn2;
+    private readonly CountedBatchNorm bn1, bn2;
     private readonly Sequential? downsample;
     // Kept alive by the class: `a + b` would make an implicit alpha of 1 inside TorchSharp that may be finalised while
     // libtorch still reads it.
@@ -65,11 +65,11 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     public BasicBlock(int inPlanes, int planes, int stride) : base(nameof(BasicBlock))
     {
         conv1 = Conv2d(inPlanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = CountedBatchNorm.Over2d(planes);
         conv2 = Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        bn2 = CountedBatchNorm.Over2d(planes);
         if (stride != 1 || inPlanes != planes)
-            downsample = Sequential(Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), BatchNorm2d(planes));
+            downsample = Sequential(Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), CountedBatchNorm.Over2d(planes));
         RegisterComponents();
     }
 

@@ -22,7 +22,7 @@ public sealed class Vgg : Classifier
     public static readonly int[] Vgg16 = [2, 2, 3, 3, 3];
 
     private readonly ModuleList<Conv2d> convs = new();
-    private readonly ModuleList<BatchNorm2d> norms = new();
+    private readonly ModuleList<CountedBatchNorm> norms = new();
     private readonly Linear fc1, fc2, fc;
     private readonly int[] _stages;
 
@@ -36,7 +36,7 @@ public sealed class Vgg : Classifier
             for (int i = 0; i < stages[s]; i++)
             {
                 convs.Add(Conv2d(channels, Widths[s], kernel_size: 3, padding: 1));
-                norms.Add(BatchNorm2d(Widths[s]));
+                norms.Add(CountedBatchNorm.Over2d(Widths[s]));
                 channels = Widths[s];
             }
         int features = channels * (shape.Height >> stages.Length) * (shape.Width >> stages.Length);

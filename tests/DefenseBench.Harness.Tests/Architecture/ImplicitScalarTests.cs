@@ -41,6 +41,8 @@ public sealed class ImplicitScalarTests
         Assert.Equal(["Tensor.op_Multiply(Tensor, Double), which makes one inside TorchSharp"], Scan(nameof(DoubledByAnOperator)));
         Assert.Equal(["Tensor.op_Addition(Tensor, Tensor), which makes one inside TorchSharp"], Scan(nameof(SummedByAnOperator)));
         Assert.Empty(Scan(nameof(SummedAndScaledByExplicitScalars)));
+        Assert.Equal(["nn.BatchNorm2d(Int64, Double, Double, Boolean, Boolean, Device, Nullable`1), a BatchNorm2d whose forward makes one inside TorchSharp"],
+            Scan(nameof(NormalisedByTorchSharpsBatchNorm)));
         // Lambdas are compiled into methods of a nested type: the scan reads those too.
         Assert.Contains(ImplicitScalarScan.Offenders(typeof(ImplicitScalarTests).Assembly),
             o => o.Method.DeclaringType?.DeclaringType == typeof(ImplicitScalarTests));
@@ -62,6 +64,8 @@ public sealed class ImplicitScalarTests
         using var two = 2.0.ToScalar();
         return a.add(b, one).mul(two);
     }
+
+    private static TorchSharp.Modules.BatchNorm2d NormalisedByTorchSharpsBatchNorm() => torch.nn.BatchNorm2d(4);
 
     private static readonly Func<Tensor, Tensor> SquaredInALambda = t => t.square();
 }
@@ -107,9 +111,34 @@ public static class ImplicitScalarScan
             if (IsImplicitScalar(callee)) found.Add(Describe(callee));
             else if (callee.Module == typeof(Scalar).Module && ConvertingInsideTorchSharp.Value.Contains(callee.MetadataToken))
                 found.Add($"{Describe(callee)}, which makes one inside TorchSharp");
+            else if (callee.Module == typeof(Scalar).Module && MadeModule(callee) is { } module && ForwardConverts(module))
+                found.Add($"{Describe(callee)}, a {module.Name} whose forward makes one inside TorchSharp");
         }
         return found;
     }
+
+    /// <summary>
+    /// The TorchSharp module a call makes: a factory's return type (nn.BatchNorm2d(...)) or the type a constructor
+    /// builds (not an abstract base, whose constructor a subclass calls); null for anything else.
+    /// </summary>
+    private static Type? MadeModule(MethodBase callee)
+    {
+        var type = callee switch
+        {
+            MethodInfo m => m.ReturnType,
+            ConstructorInfo { DeclaringType.IsAbstract: false } c => c.DeclaringType,
+            _ => null,
+        };
+        return type != null && typeof(torch.nn.Module).IsAssignableFrom(type) ? type : null;
+    }
+
+    /// <summary>
+    /// Whether the forward a module of this type runs (its most derived one, found through the type rather than a
+    /// virtual call) makes an implicit Scalar inside TorchSharp, as BatchNorm's train-mode num_batches_tracked.add_(1).
+    /// </summary>
+    private static bool ForwardConverts(Type module) =>
+        module.GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Any(m => m.Name == "forward" && m.Module == typeof(Scalar).Module && ConvertingInsideTorchSharp.Value.Contains(m.MetadataToken));
 
     private static bool IsImplicitScalar(MethodBase method) => method.Name == "op_Implicit" && method.DeclaringType == typeof(Scalar);
 
