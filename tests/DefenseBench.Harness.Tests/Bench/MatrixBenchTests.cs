@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DefenseBench.Harness.Bench;
 using DefenseBench.Harness.Tests.Support;
 
 namespace DefenseBench.Harness.Tests.Bench;
@@ -58,14 +59,33 @@ public sealed class MatrixBenchTests : IDisposable
         string text = bench.Stdout;
         Assert.Matches(@"(?m)^tiny-recon on cpu: 3 cell runs in \d+\.\d\d s", text);
         Assert.Matches(@"(?m)^tiny-recon on cpu \(--batch-seeds\): 3 cell runs in \d+\.\d\d s", text);
-        var seeds = Regex.Matches(text, @"(?m)^dlg-b1 +dlg\(\S+\) +(\d) +(\d+\.\d\d) +(\d+\.\d\d) +(-?\d+\.\d\d)$");
+        var seeds = Regex.Matches(text, @"(?m)^dlg-b1 +dlg\(\S+\) +(\d) +(\d+\.\d\d) +(\d+\.\d\d) +(-?\d+\.\d\d) +within$");
         Assert.Equal(["0", "1", "2"], seeds.Select(m => m.Groups[1].Value));
         Assert.All(seeds, m => Assert.True(Math.Abs(double.Parse(m.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture)) <= 0.5, m.Value));
-        var summary = Regex.Match(text, @"(?m)^batched vs unbatched: (\d+\.\d\d) s unbatched, (\d+\.\d\d) s batched = (\d+\.\d\d)x end to end; 3 rows, status equal in 3, label metrics equal in 3, largest PSNR difference (\d+\.\d\d) dB$");
+        var summary = Regex.Match(text, @"(?m)^batched vs unbatched: (\d+\.\d\d) s unbatched, (\d+\.\d\d) s batched = (\d+\.\d\d)x end to end; 3 rows, status equal in 3, label metrics equal in 3, largest PSNR difference (\d+\.\d\d) dB; PSNR within 0\.5 dB in 3, both beyond 8-bit resolution in 0, apart in 0$");
         Assert.True(summary.Success, text);
         double Read(int group) => double.Parse(summary.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(Read(1) / Read(2), Read(3), 0.05 * Read(3) + 0.01);
     }
+
+    [Theory]
+    [InlineData(5.0, 5.49, PsnrAgreement.Within)]
+    [InlineData(5.0, 5.51, PsnrAgreement.Apart)]
+    [InlineData(56.0, 89.0, PsnrAgreement.BeyondEightBits)]
+    [InlineData(54.2, 73.5, PsnrAgreement.BeyondEightBits)]
+    [InlineData(54.1, 73.5, PsnrAgreement.Apart)]
+    [InlineData(30.0, 60.0, PsnrAgreement.Apart)]
+    [InlineData(double.PositiveInfinity, double.PositiveInfinity, PsnrAgreement.Within)]
+    [InlineData(double.NaN, 5.0, PsnrAgreement.Apart)]
+    public void Two_psnrs_agree_when_within_half_a_decibel_or_both_beyond_half_an_8_bit_grey_level(double a, double b, PsnrAgreement expected)
+    {
+        Assert.Equal(54.1514, MatrixBench.EightBitPsnr, 4);
+        Assert.Equal(expected, MatrixBench.Agree(a, b));
+        Assert.Equal(expected, MatrixBench.Agree(b, a));
+    }
+
+    [Fact]
+    public void A_row_without_a_psnr_in_one_run_does_not_agree() => Assert.Equal(PsnrAgreement.Apart, MatrixBench.Agree(40.0, null));
 
     [Fact]
     public void Bench_matrix_names_each_failed_cell_and_its_error()
