@@ -178,7 +178,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "timed runs, each on another victim, after one warm-up (median reported)", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var command = new Command("reconstruction",
-            "Problem-steps per second of the gradient-matching attacks (DLG, iDLG, DLM, DLM+) with P problems solved together, the speedup over P = 1, and the share of time in autograd.")
+            "Problem-steps per second of the gradient-matching attacks (DLG, iDLG, DLM, DLM+, IG) with P problems solved together, the speedup over P = 1, and the share of time in autograd.")
         {
             attacks, batches, problems, model, dataset, steps, runs, device,
         };
