@@ -139,9 +139,10 @@ public sealed class ProblemSet
     {
         var perProblem = new Tensor[Count][];
         long batch = Inputs.shape[1];
+        var computed = rows?.ToHashSet();
         for (int p = 0; p < Count; p++)
         {
-            if (rows != null && !rows.Contains(p))
+            if (computed != null && !computed.Contains(p))
             {
                 perProblem[p] = [.. _perProblem[p].Select(t => torch.zeros_like(t))];
                 continue;
