@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using DefenseBench.Core.Metrics;
 using DefenseBench.Core.Native;
 using DefenseBench.Harness.Diagnostics;
 using DefenseBench.Harness.Utility;
@@ -148,23 +149,16 @@ public static class MatrixBench
     /// <summary>How far apart two runs' PSNRs of one row may be and still count as the same result.</summary>
     public const double SameDb = 0.5;
 
-    /// <summary>
-    /// The PSNR (data range 1) of a reconstruction whose RMSE is half an 8-bit grey level, 20·log10(2·255) ≈ 54.15 dB.
-    /// Two reconstructions both above it lie within one grey level of each other, below the resolution the digits were
-    /// stored at; how far above is float32 rounding. On the MNIST sample, converged DLG seeds end between 56 and 89 dB, and
-    /// the same unbatched run moved them by up to 5 dB when only the BLAS library's code path changed (docs/attacks.md).
-    /// </summary>
-    public static readonly double EightBitPsnr = 20 * Math.Log10(2 * 255.0);
 
     /// <summary>
-    /// Whether a row's PSNR in two runs agrees: within <see cref="SameDb"/>, or both at or beyond <see cref="EightBitPsnr"/>
+    /// Whether a row's PSNR in two runs agrees: within <see cref="SameDb"/>, or both at or beyond <see cref="ImageMetrics.EightBitPsnr"/>
     /// (the same image at the data's resolution), or apart. A row with no PSNR in one run (a failure) is apart.
     /// </summary>
     public static PsnrAgreement Agree(double? a, double? b)
     {
         if (a is not { } x || b is not { } y || double.IsNaN(x) || double.IsNaN(y)) return PsnrAgreement.Apart;
         if (Math.Abs(x - y) <= SameDb || x == y) return PsnrAgreement.Within;
-        return x >= EightBitPsnr && y >= EightBitPsnr ? PsnrAgreement.BeyondEightBits : PsnrAgreement.Apart;
+        return x >= ImageMetrics.EightBitPsnr && y >= ImageMetrics.EightBitPsnr ? PsnrAgreement.BeyondEightBits : PsnrAgreement.Apart;
     }
 
     private static string Describe(PsnrAgreement agreement) => agreement switch

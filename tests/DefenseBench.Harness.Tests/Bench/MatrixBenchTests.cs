@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DefenseBench.Core.Metrics;
 using DefenseBench.Harness.Bench;
 using DefenseBench.Harness.Tests.Support;
 
@@ -79,7 +80,7 @@ public sealed class MatrixBenchTests : IDisposable
     [InlineData(double.NaN, 5.0, PsnrAgreement.Apart)]
     public void Two_psnrs_agree_when_within_half_a_decibel_or_both_beyond_half_an_8_bit_grey_level(double a, double b, PsnrAgreement expected)
     {
-        Assert.Equal(54.1514, MatrixBench.EightBitPsnr, 4);
+        Assert.Equal(54.1514, ImageMetrics.EightBitPsnr, 4);
         Assert.Equal(expected, MatrixBench.Agree(a, b));
         Assert.Equal(expected, MatrixBench.Agree(b, a));
     }
