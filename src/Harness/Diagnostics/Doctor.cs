@@ -73,6 +73,9 @@ public static class Doctor
         try
         {
             var device = DeviceChoice.Resolve(requested);
+            facts.Add(("TF32", torch.backends.cudnn.allow_tf32 || torch.backends.cuda.matmul.allow_tf32
+                ? "allowed (cuDNN convolutions or cuBLAS matrix products may round float32 inputs to a 10-bit mantissa)"
+                : "off: convolutions and matrix products on a GPU stay float32"));
             string id = device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, device.index)}" : "cpu";
             var report = devices.Single(d => d.Id == id);
             return new DoctorReport(facts, devices, requested, id, report.Problem);

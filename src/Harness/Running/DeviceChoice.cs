@@ -18,6 +18,7 @@ public static class DeviceChoice
         if (t != "cpu" && t != "auto" && !cuda) throw new InputException($"--device '{text}' is not a device", "write auto, cpu, cuda or cuda:N");
         // The system backend must find libtorch before TorchSharp's first call (an input error naming the ways if not).
         LibTorch.Require();
+        FullFloat32();
         if (t == "cpu") return torch.CPU;
         if (t == "auto") return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
         if (!torch.cuda.is_available()) throw NoCuda(text);
@@ -26,6 +27,19 @@ public static class DeviceChoice
             throw new InputException($"--device {text}: there is no such CUDA device ({torch.cuda.device_count()} visible)",
                 $"write cuda or cuda:0..cuda:{torch.cuda.device_count() - 1}");
         return torch.device(DeviceType.CUDA, index);
+    }
+
+    /// <summary>
+    /// Keeps float32 arithmetic float32 on a GPU: libtorch lets cuDNN convolutions round their inputs to TF32 (a 10-bit
+    /// mantissa) on Ampere and later GPUs by default. Gradient matching differentiates twice through those convolutions,
+    /// so TF32 would move a reconstruction's trajectory and PSNR away from the CPU baseline that serves both devices, and
+    /// a cell's seeds solved alone (cuDNN) away from the same seeds solved together (batched matrix products, already
+    /// float32). Called wherever a device is chosen; on the CPU the flags change nothing.
+    /// </summary>
+    public static void FullFloat32()
+    {
+        torch.backends.cudnn.allow_tf32 = false;
+        torch.backends.cuda.matmul.allow_tf32 = false;
     }
 
     private static InputException NoCuda(string text) => new(
