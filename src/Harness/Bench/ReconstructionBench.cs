@@ -73,12 +73,23 @@ public static class ReconstructionBench
         return (seconds, clock.Autograd.TotalSeconds, clock.ProblemEvaluations, psnr);
     }
 
-    public static string Table(IEnumerable<ReconstructionTiming> rows)
+    public const string Header = "attack    batch  problems  steps  evals  problem-steps/s  evals/s  speedup  autograd  psnr";
+
+    /// <summary>
+    /// Writes the table a row at a time, each as soon as it is measured and flushed, so a bench stopped by a time limit
+    /// (a CI step, a GPU lent for minutes) keeps the rows it finished.
+    /// </summary>
+    public static void Stream(IEnumerable<ReconstructionTiming> rows, TextWriter output)
     {
-        var lines = new List<string> { "attack    batch  problems  steps  evals  problem-steps/s  evals/s  speedup  autograd  psnr" };
+        output.WriteLine(Header);
+        output.Flush();
         foreach (var r in rows)
-            lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Attack,-8}  {r.BatchSize,5}  {r.Problems,8}  {r.Steps,5}  {r.Evaluations,5:F0}  {r.ProblemStepsPerSecond,15:F2}  {r.EvaluationsPerSecond,7:F1}  {r.Speedup,7:F2}  {r.AutogradShare,8:P0}  {r.Psnr,4:F1}"));
-        return string.Join("\n", lines) + "\n";
+        {
+            output.WriteLine(Line(r));
+            output.Flush();
+        }
     }
+
+    private static string Line(ReconstructionTiming r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Attack,-8}  {r.BatchSize,5}  {r.Problems,8}  {r.Steps,5}  {r.Evaluations,5:F0}  {r.ProblemStepsPerSecond,15:F2}  {r.EvaluationsPerSecond,7:F1}  {r.Speedup,7:F2}  {r.AutogradShare,8:P0}  {r.Psnr,4:F1}");
 }

@@ -186,7 +186,7 @@ internal static class BenchCommand
         {
             var rows = ReconstructionBench.Run(parse.GetValue(dataset)!, parse.GetValue(model)!, parse.GetValue(attacks)!, parse.GetValue(batches)!,
                 parse.GetValue(problems)!.Select(p => Math.Max(1, p)).ToArray(), Math.Max(1, parse.GetValue(steps)), Math.Max(1, parse.GetValue(runs)), DeviceChoice.Resolve(parse.GetValue(device)!));
-            output.Write(ReconstructionBench.Table(rows));
+            ReconstructionBench.Stream(rows, output);
             return 0;
         });
         return command;

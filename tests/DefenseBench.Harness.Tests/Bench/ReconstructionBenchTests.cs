@@ -1,3 +1,5 @@
+using System.Globalization;
+using DefenseBench.Harness.Cli;
 using DefenseBench.Harness.Tests.Support;
 
 namespace DefenseBench.Harness.Tests.Bench;
@@ -17,5 +19,26 @@ public sealed class ReconstructionBenchTests
         // P = 1 is its own reference: speedup 1.00.
         Assert.All(lines.Skip(1).Where((_, i) => i % 2 == 0), l => Assert.Equal("1.00", l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[7]));
         Assert.All(lines.Skip(1), l => Assert.Matches(@"\s\d+ %\s+\d+\.\d$", l));
+    }
+
+    [Fact]
+    public void Each_row_is_flushed_as_soon_as_it_is_measured_so_a_time_limit_keeps_the_finished_rows()
+    {
+        using var stdout = new FlushRecorder();
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+
+        int code = CommandLine.Invoke(["bench", "reconstruction", "--dataset", "synthetic-mnist", "--attack", "dlg", "--batch", "1",
+            "--problems", "1", "2", "--steps", "1", "--runs", "1", "--device", "cpu"], stdout, stderr);
+
+        Assert.True(code == 0, stderr.ToString());
+        // What the output held at each flush, in lines: the header alone, then one row more each time.
+        Assert.Equal([1, 2, 3], stdout.Flushed.Select(text => text.Trim().Split('\n').Length).Distinct());
+    }
+
+    private sealed class FlushRecorder() : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public List<string> Flushed { get; } = [];
+
+        public override void Flush() => Flushed.Add(ToString());
     }
 }
