@@ -44,7 +44,7 @@ internal static class BenchCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var seeds = new Option<int?>("--seeds") { Description = "run seeds 0..N-1 instead of the matrix's seeds" };
         var every = new Option<int>("--memory-every") { Description = "sample memory every N cell runs (0: only at the end)", DefaultValueFactory = _ => 100 };
-        var batchSeeds = new Option<bool>("--batch-seeds") { Description = "solve all seeds of a reconstruction cell together, as `run --batch-seeds` does" };
+        var batchSeeds = new Option<bool?>("--batch-seeds") { Description = "solve all seeds of a reconstruction cell together (true) or each alone (false), as `run --batch-seeds` does; default: together on CUDA" };
         var compare = new Option<bool>("--compare-batching")
         {
             Description = "time the matrix twice, each reconstruction cell's seeds solved alone and then together, and print the end-to-end ratio and the rows' PSNR differences",
@@ -64,12 +64,12 @@ internal static class BenchCommand
             int memoryEvery = Math.Max(0, parse.GetValue(every));
             if (parse.GetValue(compare))
             {
-                if (parse.GetValue(batchSeeds)) throw new InputException("--compare-batching runs both modes, so --batch-seeds has no meaning beside it", "give one of them");
+                if (parse.GetValue(batchSeeds) != null) throw new InputException("--compare-batching runs both modes, so --batch-seeds has no meaning beside it", "give one of them");
                 var comparison = MatrixBench.CompareBatching(spec, target, memoryEvery);
                 output.Write(MatrixBench.Table(comparison));
                 return comparison.Unbatched.Failed + comparison.Batched.Failed > 0 ? 1 : 0;
             }
-            var result = MatrixBench.Run(spec, target, memoryEvery, batch: parse.GetValue(batchSeeds));
+            var result = MatrixBench.Run(spec, target, memoryEvery, batch: RunOptions.BatchSeeds(parse.GetValue(batchSeeds), target.type));
             output.Write(MatrixBench.Table(result));
             return result.Failed > 0 ? 1 : 0;
         });

@@ -26,9 +26,9 @@ internal static class RunCommand
         {
             Description = $"run a matrix (or shard) of more than {Runner.ConfirmAbove:N0} cell runs (cells x seeds); above {Runner.MaxCellRuns:N0}, split it with --shard",
         };
-        var batchSeeds = new Option<bool>("--batch-seeds")
+        var batchSeeds = new Option<bool?>("--batch-seeds")
         {
-            Description = "solve all seeds of a reconstruction cell together instead of each alone (same rows within tolerance; on a CPU often slower, see README)",
+            Description = "solve all seeds of a reconstruction cell together (true) or each alone (false); default: together on CUDA, alone on a CPU (same rows within tolerance, see README)",
         };
         var command = new Command("run", "Run a matrix: writes cells.csv, manifest.json and plots/ (PNG and SVG) to the results folder.")
         {

@@ -28,6 +28,9 @@ public sealed record Manifest
     public IReadOnlyList<int> Seeds { get; init; } = [];
     public int Cells { get; init; }
     public string Device { get; init; } = "";
+    /// <summary>Whether the run solved each reconstruction cell's seeds together (`run --batch-seeds`, on by default on CUDA).</summary>
+    public bool BatchSeeds { get; init; }
+
     public string TorchBackend { get; init; } = "";
     public IReadOnlyDictionary<string, string> Packages { get; init; } = new Dictionary<string, string>();
     public HostInfo Host { get; init; } = HostInfo.Current();

@@ -13,11 +13,19 @@ using static TorchSharp.torch;
 namespace DefenseBench.Harness.Running;
 
 public sealed record RunOptions(string MatrixPath, string? OutDir = null, string Device = "auto", int? Seeds = null, bool Resume = false,
-    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false, bool Batch = false);
+    ShardSpec? Shard = null, string? ExportUpdates = null, bool Yes = false, bool? Batch = null)
+{
+    /// <summary>
+    /// Whether a reconstruction cell's seeds are solved together: as asked (`--batch-seeds true|false`), else on a CUDA
+    /// device only. A GPU is bound by kernel launches at B = 1, so it gains most from batching; on a CPU shared with other
+    /// busy processes, libtorch's OpenMP threads spin and a batched run can be several times slower (README.md).
+    /// </summary>
+    public static bool BatchSeeds(bool? requested, DeviceType device) => requested ?? device == DeviceType.CUDA;
+}
 
 /// <summary>
 /// Runs a matrix: cells grouped by scenario and seed so the victims (model, private batches, clean uploads) are built
-/// once and shared by every defence and attack of that scenario (with <see cref="RunOptions.Batch"/>, `run --batch-seeds`,
+/// once and shared by every defence and attack of that scenario (with <see cref="RunOptions.BatchSeeds"/>, `run --batch-seeds`,
 /// a reconstruction cell's seeds solved together); rows appended and flushed as cells finish; plots at the end. A crash
 /// in one cell becomes its row; the run goes on.
 /// </summary>
@@ -28,6 +36,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
         var matrix = MatrixLoader.Load(options.MatrixPath);
         if (options.Seeds is { } n) matrix = matrix.WithSeeds(n);
         var device = DeviceChoice.Resolve(options.Device);
+        bool batch = RunOptions.BatchSeeds(options.Batch, device.type);
         var shard = options.Shard ?? ShardSpec.Whole;
         var cells = ShardPlan.Select(matrix.Cells, shard);
         CheckSize((long)cells.Count * matrix.Seeds.Count, cells.Count, matrix.Seeds.Count, options.Yes);
@@ -68,6 +77,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
             Seeds = matrix.Seeds,
             Cells = matrix.Cells.Count,
             Device = device.ToString(),
+            BatchSeeds = batch,
             TorchBackend = Manifest.Backend(),
             Packages = Manifest.PackageVersions(),
             Started = options.Resume && previous != null ? previous.Started : DateTimeOffset.Now,
@@ -94,7 +104,7 @@ public sealed class Runner(TextWriter output, TextWriter log)
                 {
                     appender.Write(row);
                     progress.Report(Label(cell, row.Seed), row.Status, row.AttackMs);
-                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images, trainer, options.Batch);
+                }, utility, options.ExportUpdates, new ScoringOptions(matrix.SuccessPsnr), run.Images, trainer, batch);
         }
 
         var rows = RowOrder.Canonical(ResultsFolder.ReadCells(cellsPath, mayBeEmpty: true), matrix.Cells.Select(c => c.Id).ToArray());

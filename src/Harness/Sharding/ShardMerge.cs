@@ -68,6 +68,7 @@ public static class ShardMerge
         {
             Cells = matrix.Cells.Count,
             Device = string.Join(",", shards.Select(s => s.Manifest.Device).Distinct()),
+            BatchSeeds = shards.All(s => s.Manifest.BatchSeeds),
             Host = HostInfo.Current(),
             Started = shards.Min(s => s.Manifest.Started),
             Finished = shards.Max(s => s.Manifest.Finished),

@@ -6,6 +6,7 @@ using DefenseBench.Harness.Results;
 using DefenseBench.Harness.Running;
 using DefenseBench.Harness.Tests.Support;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace DefenseBench.Harness.Tests.Running;
 
@@ -68,6 +69,9 @@ public sealed class BatchedSeedsTests : IDisposable
         var batched = Rows(_temp["batched"]);
         Assert.Equal(2 * 3 * 3, batched.Count);
         AssertSameWithinTolerance(MatrixLoader.Load(matrix), alone, batched);
+        // On a CPU the seeds are solved alone unless asked; the manifest says which.
+        Assert.False(Manifest.TryLoad(_temp["alone"])!.BatchSeeds);
+        Assert.True(Manifest.TryLoad(_temp["batched"])!.BatchSeeds);
         Assert.All(batched, r => Assert.True(r.AttackMs > 0));
         // A batched cell's seeds share its attack time evenly; alone, each seed's time is its own.
         Assert.All(batched.Where(r => r.Attack is "dlg" or "idlg").GroupBy(r => r.CellId), cell => Assert.Single(cell.Select(r => r.AttackMs).Distinct()));
@@ -77,6 +81,14 @@ public sealed class BatchedSeedsTests : IDisposable
         Assert.Equal(Directory.GetFiles(new RunFolder(_temp["alone"]).Images).Select(Path.GetFileName).Order(),
             Directory.GetFiles(new RunFolder(_temp["batched"]).Images).Select(Path.GetFileName).Order());
     }
+
+    [Theory]
+    [InlineData(null, DeviceType.CPU, false)]
+    [InlineData(null, DeviceType.CUDA, true)]
+    [InlineData(true, DeviceType.CPU, true)]
+    [InlineData(false, DeviceType.CUDA, false)]
+    public void Seeds_are_solved_together_on_cuda_unless_asked_otherwise(bool? requested, DeviceType type, bool batched) =>
+        Assert.Equal(batched, RunOptions.BatchSeeds(requested, type));
 
     [Fact]
     public void Resume_in_the_middle_of_a_batched_cell_runs_only_its_missing_seeds()
