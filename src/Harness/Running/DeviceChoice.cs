@@ -20,7 +20,8 @@ public static class DeviceChoice
         LibTorch.Require();
         FullFloat32();
         if (t == "cpu") return torch.CPU;
-        if (t == "auto") return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+        // auto names the device as `--device cuda` does (cuda:0), so cells.csv and the manifest read alike either way.
+        if (t == "auto") return torch.cuda.is_available() ? torch.device(DeviceType.CUDA, 0) : torch.CPU;
         if (!torch.cuda.is_available()) throw NoCuda(text);
         int index = 0;
         if (t.Length > 4 && (!int.TryParse(t[5..], out index) || index < 0 || index >= torch.cuda.device_count()))
