@@ -149,7 +149,6 @@ public static class MatrixBench
     /// <summary>How far apart two runs' PSNRs of one row may be and still count as the same result.</summary>
     public const double SameDb = 0.5;
 
-
     /// <summary>
     /// Whether a row's PSNR in two runs agrees: within <see cref="SameDb"/>, or both at or beyond <see cref="ImageMetrics.EightBitPsnr"/>
     /// (the same image at the data's resolution), or apart. A row with no PSNR in one run (a failure) is apart.
