@@ -31,6 +31,12 @@ public abstract class MatchObjective
     public virtual IReadOnlyDictionary<string, double> Report(int problem) => new Dictionary<string, double>();
 
     /// <summary>
+    /// The value the scale this objective learns starts at (DLM's k₀, the stand-in for 1/η), which a dummy gradient is
+    /// divided by before it is compared with the target; null for an objective that learns no scale.
+    /// </summary>
+    public virtual double? ScaleStart => null;
+
+    /// <summary>
     /// The targets of several problems stacked along a new first dimension, tensor by tensor: <paramref name="perProblem"/>[p]
     /// is problem p's list in parameter order. One problem's list becomes [1, ...], which every problem then shares.
     /// </summary>
@@ -82,6 +88,7 @@ public sealed class ScaledMatch : MatchObjective
     // k₀ as a tensor on the delta's device: the loss multiplies by it at every evaluation, and a double there would
     // become an implicit Scalar each time (finalised by the GC, possibly while libtorch still reads it).
     private readonly Tensor _kInit;
+    private readonly double _kStart;
     private readonly DlmForm _form;
     private readonly Parameter _logScale;
 
@@ -89,6 +96,7 @@ public sealed class ScaledMatch : MatchObjective
     {
         _delta = delta;
         _kInit = torch.tensor((float)kInit, device: delta[0].device);
+        _kStart = kInit;
         _form = form;
         FrozenSteps = frozenSteps;
         _logScale = new Parameter(torch.zeros([problems], device: delta[0].device));
@@ -97,6 +105,8 @@ public sealed class ScaledMatch : MatchObjective
     public override IReadOnlyList<Parameter> Parameters => [_logScale];
 
     public override int FrozenSteps { get; }
+
+    public override double? ScaleStart => _kStart;
 
     private Tensor K => _logScale.exp() * _kInit;
 

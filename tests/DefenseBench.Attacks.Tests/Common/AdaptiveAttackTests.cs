@@ -100,4 +100,34 @@ public sealed class AdaptiveAttackTests
             Assert.Equal(atOne, Loss(clip, kind), 4);
         }
     }
+
+    [Theory]
+    [InlineData("tensor", DlmForm.Update)]
+    [InlineData("tensor", DlmForm.Delta)]
+    [InlineData("whole", DlmForm.Update)]
+    [InlineData("whole", DlmForm.Delta)]
+    [InlineData("example", DlmForm.Update)]
+    public void Under_a_clip_dlms_learned_scale_starts_where_the_normalised_gradient_and_upload_meet(string clip, DlmForm form)
+    {
+        // The clip left the upload at its bound, whatever the gradient's norm: DLM's k would have to cover that factor
+        // (here 10⁴ away from k₀ = 60) unless the match is scale-free with k₀ on the dummy side. The true gradient is then
+        // a zero of D at the start, and a gradient pointing elsewhere is not.
+        using var scope = torch.NewDisposeScope();
+        float[] first = [30, -40, 0, 120], second = [50, 120];
+        var known = clip switch
+        {
+            "tensor" => KnownDefense.Nothing with { TensorClip = 0.01 },
+            "whole" => KnownDefense.Nothing with { UpdateClip = 0.01 },
+            _ => KnownDefense.Nothing with { ExampleClip = 0.01 },
+        };
+        torch.Tensor[] Gradient(float scale, float[] a, float[] b) =>
+            [torch.tensor(a.Select(v => v * scale).ToArray()).reshape(1, 4), torch.tensor(b.Select(v => v * scale).ToArray()).reshape(1, 2)];
+        // Clipped per tensor (norms 130 and 130) or as a whole (norm 130·√2): either way a scale of about 10⁻⁴.
+        var upload = Gradient(clip == "tensor" ? 0.01f / 130 : 0.01f / (130 * MathF.Sqrt(2)), first, second);
+        var objective = DefenseAwareMatch.For(known, upload, UpdateKind.Gradient, new FedSgd(), knowsScale: false,
+            targets => new ScaledMatch(targets, kInit: 60, problems: 1, form: form));
+
+        Assert.Equal(0, objective.Losses(Gradient(1, first, second)).item<float>(), 4);
+        Assert.True(objective.Losses(Gradient(1, [120, 0, -40, 30], second)).item<float>() > 1);
+    }
 }
