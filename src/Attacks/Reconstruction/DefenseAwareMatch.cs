@@ -96,8 +96,7 @@ public sealed class DefenseAwareMatch : MatchObjective
         var g = dummyGradients;
         if (_whole is { } whole)
         {
-            var norm = torch.stack(g.Select(t => MatchingLoss.PerProblem(t.pow(Two))).ToArray()).sum(dim: 0).sqrt();
-            var factor = Factor(whole, norm);
+            var factor = Factor(whole, WholeNorm(g));
             g = g.Select(t => t * MatchingLoss.Broadcast(factor, t)).ToArray();
         }
         if (_tensor is { } bound)
@@ -123,7 +122,11 @@ public sealed class DefenseAwareMatch : MatchObjective
     {
         if (how == ScaleFree.PerTensor)
             return tensors.Select(t => t / MatchingLoss.Broadcast(MatchingLoss.PerProblem(t.pow(Two)).sqrt().clamp_min(Tiny), t)).ToArray();
-        var norm = torch.stack(tensors.Select(t => MatchingLoss.PerProblem(t.pow(Two))).ToArray()).sum(dim: 0).sqrt().clamp_min(Tiny);
+        var norm = WholeNorm(tensors).clamp_min(Tiny);
         return tensors.Select(t => t / MatchingLoss.Broadcast(norm, t)).ToArray();
     }
+
+    /// <summary>Each problem's L2 norm over all its tensors together, [P].</summary>
+    private static Tensor WholeNorm(IReadOnlyList<Tensor> tensors) =>
+        torch.stack(tensors.Select(t => MatchingLoss.PerProblem(t.pow(Two))).ToArray()).sum(dim: 0).sqrt();
 }
