@@ -18,8 +18,8 @@ namespace DefenseBench.Attacks.Reconstruction;
 /// multiplied by the scale's start (<see cref="MatchObjective.ScaleStart"/>), so DLM's k starts where the two
 /// normalised sides meet instead of having to cover the clip's unknown factor, 10² to 10⁴ on the MNIST sample, which
 /// L-BFGS did not (DLM at 5.6 dB under clip-and-noise at 0.01, 18 dB under DP-SGD at 0.1, where DLM+ reached 60).
-/// Under top-k only the transmitted coordinates (the
-/// upload's non-zero entries) are matched. Clipping comes before the mask, as in a pipeline clip then top-k.
+/// Under top-k only the transmitted coordinates (the upload's non-zero entries) are matched. Clipping comes before the
+/// mask, as in a pipeline clip then top-k.
 /// Under a clip both sides are then divided by the bound, so the matching runs at unit scale whatever the clip norm:
 /// the minimiser is the same, but L-BFGS with a fixed step and tolerances stalls on a loss 10⁻⁴ times smaller (iDLG on
 /// the MNIST sample under DP-SGD at C = 0.1: a median 5.4 dB at the clip's own scale).
